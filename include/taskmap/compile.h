@@ -1,0 +1,57 @@
+#pragma once
+// From a Task or a kernel Function to a callable kernel: implement (template or auto-scheduler),
+// lower (the pass pipeline), generate C++, build through the cache, load.
+//
+//   Task t = schedules::matmul_task(128, 256, 64);
+//   CompiledKernel k = compile_task(t);
+//   k({a.data(), b.data(), c.data()});   // one pointer per task.params() entry
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "taskmap/ir/compute.h"
+#include "taskmap/ir/stmt.h"
+#include "taskmap/passes/pipeline.h"
+#include "taskmap/runtime/library.h"
+#include "taskmap/target.h"
+
+namespace taskmap {
+
+struct CompileOptions {
+  CpuTarget target = CpuTarget::host();
+  int jobs = 0;  // compilers run at once; 0 = hardware threads
+  passes::PipelineOptions pipeline = passes::PipelineOptions::from_env();
+};
+
+class CompiledKernel {
+ public:
+  CompiledKernel(std::string name, std::shared_ptr<runtime::Library> library,
+                 std::vector<ir::Var> params);
+
+  const std::string& name() const { return name_; }
+  const std::vector<ir::Var>& params() const { return params_; }
+  // The generated C++ file in the cache, for reading.
+  std::string source_path() const;
+
+  // Runs the kernel. `args` holds one pointer per parameter: the data of a tensor, or the
+  // address of a scalar. A wrong argument count is a UserError.
+  void operator()(const std::vector<void*>& args) const;
+
+ private:
+  std::string name_;
+  std::shared_ptr<runtime::Library> library_;
+  runtime::Library::EntryFn entry_;
+  std::vector<ir::Var> params_;
+};
+
+// The kernel for `task` on the CPU: the matching template when there is one, else the
+// auto-scheduler.
+ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target);
+
+// Lowers, generates and builds every kernel (in parallel, through the cache).
+std::vector<CompiledKernel> compile_kernels(const std::vector<ir::Function>& kernels,
+                                            const CompileOptions& options = {});
+CompiledKernel compile_kernel(const ir::Function& kernel, const CompileOptions& options = {});
+CompiledKernel compile_task(const ir::Task& task, const CompileOptions& options = {});
+
+}  // namespace taskmap

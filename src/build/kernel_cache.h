@@ -1,0 +1,22 @@
+#pragma once
+// The on-disk kernel cache: folder resolution and atomic file writes. Files are named by content
+// key (`<key>.cpp`, `<key>.so`); a file appears under its final name only once complete (written
+// under a temporary name in the same folder, then renamed), so concurrent processes that build
+// the same kernel never see half-written files.
+#include <filesystem>
+#include <string_view>
+
+namespace taskmap::build {
+
+// The kernels folder, created if missing. Re-reads the environment on every call (tests point
+// TASKMAP_CACHE_DIR at a fresh folder). A folder that cannot be created or written is a UserError
+// naming the path and suggesting TASKMAP_CACHE_DIR.
+std::filesystem::path ensure_kernel_dir();
+
+// A name in `target`'s folder for building `target`: "<target>.tmp.<pid>.<random>".
+std::filesystem::path temporary_path_for(const std::filesystem::path& target);
+
+// Writes `contents` to `target` atomically (temporary file, then rename). Errors are UserErrors.
+void write_file_atomically(const std::filesystem::path& target, std::string_view contents);
+
+}  // namespace taskmap::build

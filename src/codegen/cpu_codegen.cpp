@@ -1,0 +1,249 @@
+// generate_cpu_source: the statement half of CpuPrinter (loops, declarations, assertions) and
+// the layout of the generated file: header comment, includes, prelude, typedefs, functions,
+// entry points. See cpu_codegen.h for the contract.
+#include "taskmap/codegen/cpu_codegen.h"
+
+#include <map>
+#include <unordered_set>
+
+#include "codegen/cpu_prelude.h"
+#include "codegen/cpu_printer.h"
+#include "taskmap/error.h"
+#include "taskmap/ir/functor.h"
+#include "taskmap/ir/primitive.h"
+
+namespace taskmap::codegen {
+using namespace ir;
+
+namespace {
+
+constexpr size_t kMaxLine = 100;
+
+// Tensor and pointer parameters a function may write: stored to, or their address or value
+// used anywhere except as a read-only primitive argument. The others are printed `const`.
+class WrittenBuffers : public IRVisitor {
+ public:
+  std::unordered_set<const ExprNode*> written;
+
+ protected:
+  void visit_Store(const StoreNode* op) override {
+    written.insert(op->buffer.get());
+    for (const Expr& index : op->indices) visit(index);
+    visit(op->value);
+  }
+  void visit_Load(const LoadNode* op) override {
+    if (op->buffer.as<VarNode>() == nullptr) visit(op->buffer);
+    for (const Expr& index : op->indices) visit(index);
+  }
+  void visit_Var(const VarNode* op) override {
+    if (!op->type.is_scalar()) written.insert(op);  // the pointer escapes
+  }
+  void visit_Call(const CallNode* op) override {
+    bool reads_only = op->callee->result != PrimitiveResult::void_;
+    for (const Expr& arg : op->args) {
+      const auto* address = arg.as<AddressNode>();
+      if (reads_only && address != nullptr && address->buffer.as<VarNode>() != nullptr) {
+        for (const Expr& index : address->indices) visit(index);
+      } else {
+        visit(arg);
+      }
+    }
+  }
+};
+
+// `items` joined by ", " after `head(`, or one per line when that line would be too long.
+std::string call_list(const std::string& head, const std::vector<std::string>& items, int indent) {
+  std::string flat;
+  for (const std::string& item : items) flat += (flat.empty() ? "" : ", ") + item;
+  if (indent * 2 + head.size() + flat.size() + 4 <= kMaxLine) return head + "(" + flat + ")";
+  std::string pad(indent * 2 + 4, ' ');
+  std::string text = head + "(";
+  for (size_t i = 0; i < items.size(); ++i)
+    text += "\n" + pad + items[i] + (i + 1 < items.size() ? "," : "");
+  return text + ")";
+}
+
+// Each line of a header comment entry, indented under its key.
+std::string comment_value(const std::string& key, const std::string& value) {
+  std::string text = "//   " + key + ": ";
+  for (char c : value) text += c == '\n' ? std::string("\n//     ") : std::string(1, c);
+  return text + "\n";
+}
+
+}  // namespace
+
+std::vector<std::string> CpuPrinter::loop_pragmas(const ForNode* op) {
+  // OpenMP allows no construct inside a simd loop, so hints nested in one are dropped.
+  switch (op->hint.kind) {
+    case LoopKind::parallel:
+      if (simd_depth_ > 0) return {};
+      if (op->hint.factor > 0) {
+        return {"#pragma omp parallel for num_threads(" + std::to_string(op->hint.factor) + ")"};
+      }
+      return {"#pragma omp parallel for"};
+    case LoopKind::vectorize:
+      if (simd_depth_ > 0) return {};
+      return {"#pragma omp simd"};
+    case LoopKind::unroll:
+      // Left over by the unroll pass (an extent too large to copy): GCC still unrolls it.
+      if (const int64_t* extent = as_const_int(op->extent); extent && *extent <= 65534) {
+        return {"#pragma GCC unroll " + std::to_string(*extent)};
+      }
+      return {};
+    case LoopKind::serial:
+      return {};
+  }
+  TM_UNREACHABLE() << "bad loop kind";
+}
+
+// Depths of the OpenMP loops being printed: pragmas and assertions depend on them.
+void CpuPrinter::enter_loop(const ForNode* op) {
+  parallel_depth_ += op->hint.kind == LoopKind::parallel ? 1 : 0;
+  simd_depth_ += op->hint.kind == LoopKind::vectorize ? 1 : 0;
+}
+
+void CpuPrinter::exit_loop(const ForNode* op) {
+  parallel_depth_ -= op->hint.kind == LoopKind::parallel ? 1 : 0;
+  simd_depth_ -= op->hint.kind == LoopKind::vectorize ? 1 : 0;
+}
+
+void CpuPrinter::print_declare(const DeclareNode* op) {
+  if (op->scope != StorageScope::heap || !op->var.type().is_tensor()) {
+    CPrinter::print_declare(op);
+    return;
+  }
+  TM_ASSERT(!op->init.defined()) << "tensor '" << op->var.name()
+                                 << "' is declared with an initial value";
+  required_helpers_.insert("heap");
+  const Type& type = op->var.type();
+  std::string name = bind_declared_name(op->var);
+  line("tm::HeapArray<" + dtype_name(type.dtype()) + "> " + name + "(" +
+       std::to_string(type.layout().size()) + ");");
+}
+
+void CpuPrinter::print_assert(const AssertNode* op) {
+  required_helpers_.insert("assert");
+  std::string cond = "if (!" + wrap(print(op->cond), kUnary) + ")";
+  std::string message = string_literal("kernel " + function_name_ + ": " + op->message);
+  if (parallel_depth_ + simd_depth_ > 0) {
+    line(cond + " tm::fail_in_parallel_loop(" + message + ");");
+  } else if (current_ret_type_.is_void()) {
+    line(cond + " return tm::fail(" + message + ");");
+  } else {
+    open_block(cond);
+    line("tm::fail(" + message + ");");
+    line("return {};");
+    close_block();
+  }
+}
+
+void CpuPrinter::print_function(const Function& fn, const std::string& c_name) {
+  function_name_ = fn->name;
+  current_ret_type_ = fn->ret_type;
+  reset_names(reserved_);
+  WrittenBuffers written;
+  if (fn->body.defined()) written.visit(fn->body);
+
+  std::vector<std::string> params;
+  std::vector<std::string>& entry_types = param_types_[fn->name];
+  entry_types.clear();
+  for (const Var& param : fn->params) {
+    const Type& type = param.type();
+    std::string name = bind_name(param);
+    if (type.is_scalar()) {
+      params.push_back(type_name(type) + " " + name);
+      entry_types.push_back(type_name(type));
+      continue;
+    }
+    bool read_only =
+        written.written.count(param.get()) == 0 && (type.is_tensor() || type.pointee().is_scalar());
+    std::string pointer = (read_only ? "const " : "") + type_name(type);
+    params.push_back(pointer + " __restrict__ " + name);
+    entry_types.push_back(pointer);
+  }
+  std::string qualifiers = fn->kind == FunctionKind::device ? "static inline " : "static ";
+  line("// " + std::string(function_kind_name(fn->kind)) + " " + fn->name);
+  open_block(call_list(qualifiers + type_name(fn->ret_type) + " " + c_name, params, 0));
+  if (fn->body.defined()) print_stmt(fn->body);
+  close_block();
+}
+
+void CpuPrinter::print_entry(const Function& fn, const std::string& c_name) {
+  const std::vector<std::string>& types = param_types_.at(fn->name);
+  std::vector<std::string> args;
+  for (size_t i = 0; i < types.size(); ++i) {
+    const Type& type = fn->params[i].type();
+    std::string slot = "args[" + std::to_string(i) + "]";
+    args.push_back(type.is_scalar() ? "*static_cast<const " + types[i] + "*>(" + slot + ")"
+                                    : "static_cast<" + types[i] + ">(" + slot + ")");
+  }
+  bool asserts = required_helpers_.count("assert") != 0;
+  line("extern \"C\" int taskmap_entry_" + fn->name + "(void* const* args) {");
+  ++indent_;
+  if (asserts) line("tm::failure = nullptr;");
+  if (args.empty()) line("(void)args;");
+  line(call_list(c_name, args, indent_) + ";");
+  line(asserts ? "return tm::failure == nullptr ? 0 : 1;" : "return 0;");
+  --indent_;
+  line("}");
+}
+
+std::string CpuPrinter::header_comment(const Module& module) const {
+  std::string text = "// Generated by taskmap";
+  if (!module.name.empty()) text += " from module '" + module.name + "'";
+  text += " for " + target_.str() + ".\n";
+  text += "// Do not edit: regenerate it from the IR instead.\n";
+  for (const Function& fn : module.functions) {
+    text += "//\n// " + std::string(function_kind_name(fn->kind)) + " " + fn->name + "\n";
+    for (const auto& [key, value] : fn->attrs) text += comment_value(key, value);
+  }
+  return text;
+}
+
+std::string CpuPrinter::generate(const Module& module) {
+  // Function names are the entry points' names, so they are kept; only a name C cannot use (a
+  // keyword, a libm name) gets a suffix in its static function.
+  reset_names(math_spelling_names());
+  std::map<std::string, std::string> c_names;
+  for (const Function& fn : module.functions) {
+    TM_ASSERT(fn.defined()) << "module '" << module.name << "' holds an undefined function";
+    TM_ASSERT(c_names.count(fn->name) == 0)
+        << "module '" << module.name << "' defines function '" << fn->name << "' twice";
+    c_names[fn->name] = fresh_name(fn->name);
+  }
+  reserved_ = math_spelling_names();
+  for (const auto& [ir_name, c_name] : c_names) reserved_.insert(c_name);
+
+  // Device functions first, so the functions that follow may call them.
+  std::vector<Function> order;
+  for (const Function& fn : module.functions) {
+    if (fn->kind == FunctionKind::device) order.push_back(fn);
+  }
+  for (const Function& fn : module.functions) {
+    if (fn->kind != FunctionKind::device) order.push_back(fn);
+  }
+  for (const Function& fn : order) {
+    if (out_.tellp() > 0) out_ << "\n";
+    print_function(fn, c_names[fn->name]);
+  }
+  for (const Function& fn : order) {
+    if (fn->kind == FunctionKind::device) continue;
+    out_ << "\n";
+    print_entry(fn, c_names[fn->name]);
+  }
+  std::string functions = out_.str();
+
+  std::string text = header_comment(module) + "\n" + cpu_prelude_includes(required_helpers_);
+  std::string prelude = cpu_prelude_definitions(required_helpers_);
+  std::string typedefs = vector_typedefs();
+  if (!prelude.empty()) text += "\n" + prelude;
+  if (!typedefs.empty()) text += "\n" + typedefs;
+  return text + "\n" + functions;
+}
+
+std::string generate_cpu_source(const Module& module, const CpuTarget& target) {
+  CpuPrinter printer(target);
+  return printer.generate(module);
+}
+
+}  // namespace taskmap::codegen

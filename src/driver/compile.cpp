@@ -1,0 +1,65 @@
+// The compile driver: the one place that strings the layers together.
+#include "taskmap/compile.h"
+
+#include "taskmap/build/compiler.h"
+#include "taskmap/codegen/cpu_codegen.h"
+#include "taskmap/error.h"
+#include "taskmap/schedules/auto_scheduler.h"
+#include "taskmap/schedules/matmul_cpu.h"
+
+namespace taskmap {
+
+CompiledKernel::CompiledKernel(std::string name, std::shared_ptr<runtime::Library> library,
+                               std::vector<ir::Var> params)
+    : name_(std::move(name)), library_(std::move(library)), params_(std::move(params)) {
+  entry_ = library_->entry(name_);
+}
+
+std::string CompiledKernel::source_path() const {
+  std::string path = library_->path();
+  auto dot = path.rfind(".so");
+  return dot == std::string::npos ? path : path.substr(0, dot) + ".cpp";
+}
+
+void CompiledKernel::operator()(const std::vector<void*>& args) const {
+  TM_USER_CHECK(args.size() == params_.size())
+      << "kernel '" << name_ << "' takes " << params_.size() << " arguments, got " << args.size();
+  int status = entry_(args.data());
+  TM_USER_CHECK(status == 0) << "kernel '" << name_ << "' failed with status " << status;
+}
+
+ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target) {
+  if (schedules::is_matmul_task(task)) {
+    return schedules::matmul_cpu(task, schedules::default_matmul_config(target));
+  }
+  return schedules::auto_schedule_cpu(task);
+}
+
+std::vector<CompiledKernel> compile_kernels(const std::vector<ir::Function>& kernels,
+                                            const CompileOptions& options) {
+  std::vector<build::CompileJob> jobs;
+  for (const ir::Function& f : kernels) {
+    ir::Module module{f->name, {passes::lower(f, options.pipeline)}};
+    jobs.push_back({f->name, codegen::generate_cpu_source(module, options.target)});
+  }
+  build::BuildOptions build_options;
+  build_options.target = options.target;
+  build_options.jobs = options.jobs;
+  std::vector<std::shared_ptr<runtime::Library>> libraries =
+      build::build_shared_objects(jobs, build_options);
+  std::vector<CompiledKernel> out;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    out.emplace_back(kernels[i]->name, libraries[i], kernels[i]->params);
+  }
+  return out;
+}
+
+CompiledKernel compile_kernel(const ir::Function& kernel, const CompileOptions& options) {
+  return compile_kernels({kernel}, options).front();
+}
+
+CompiledKernel compile_task(const ir::Task& task, const CompileOptions& options) {
+  return compile_kernel(implement_cpu(task, options.target), options);
+}
+
+}  // namespace taskmap

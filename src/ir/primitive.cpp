@@ -1,0 +1,67 @@
+// The primitive table. Elementwise math keeps its argument's type; vector intrinsics take an
+// explicit result type.
+#include "taskmap/ir/primitive.h"
+
+namespace taskmap::ir {
+namespace {
+
+using R = PrimitiveResult;
+
+std::vector<Primitive>& table() {
+  static std::vector<Primitive> primitives = {
+      // name, args, result, float_only
+      {"exp", 1, R::same_as_first_arg, true},
+      {"log", 1, R::same_as_first_arg, true},
+      {"sqrt", 1, R::same_as_first_arg, true},
+      {"rsqrt", 1, R::same_as_first_arg, true},
+      {"tanh", 1, R::same_as_first_arg, true},
+      {"erf", 1, R::same_as_first_arg, true},
+      {"sin", 1, R::same_as_first_arg, true},
+      {"cos", 1, R::same_as_first_arg, true},
+      {"tan", 1, R::same_as_first_arg, true},
+      {"asin", 1, R::same_as_first_arg, true},
+      {"acos", 1, R::same_as_first_arg, true},
+      {"atan", 1, R::same_as_first_arg, true},
+      {"sinh", 1, R::same_as_first_arg, true},
+      {"cosh", 1, R::same_as_first_arg, true},
+      {"asinh", 1, R::same_as_first_arg, true},
+      {"acosh", 1, R::same_as_first_arg, true},
+      {"atanh", 1, R::same_as_first_arg, true},
+      {"floor", 1, R::same_as_first_arg, true},
+      {"ceil", 1, R::same_as_first_arg, true},
+      {"round", 1, R::same_as_first_arg, true},  // half to even, as ONNX Round
+      {"isnan", 1, R::explicit_type, true},
+      {"isinf", 1, R::explicit_type, true},
+      {"abs", 1, R::same_as_first_arg, false},
+      {"pow", 2, R::same_as_first_arg, true},
+      {"fmod", 2, R::same_as_first_arg, true},
+      // Vector intrinsics over GCC vector types. vec_load(address) -> vector of the given type;
+      // vec_store(address, vector); vec_broadcast(scalar) -> vector; vec_reduce_add(vector).
+      {"vec_load", 1, R::explicit_type, false},
+      {"vec_store", 2, R::void_, false},
+      {"vec_broadcast", 1, R::explicit_type, false},
+      {"vec_reduce_add", 1, R::explicit_type, false},
+      {"vec_reduce_max", 1, R::explicit_type, false},
+  };
+  return primitives;
+}
+
+}  // namespace
+
+const Primitive* find_primitive(std::string_view name) {
+  for (const Primitive& p : table()) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+const std::vector<const Primitive*>& all_primitives() {
+  static const std::vector<const Primitive*> all = [] {
+    std::vector<const Primitive*> v;
+    for (const Primitive& p : table()) v.push_back(&p);
+    return v;
+  }();
+  return all;
+}
+
+}  // namespace taskmap::ir

@@ -1,0 +1,208 @@
+#include "taskmap/schedules/auto_scheduler.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <unordered_map>
+
+#include "taskmap/error.h"
+#include "taskmap/ir/functor.h"
+#include "taskmap/lang/kernel_builder.h"
+
+namespace taskmap::schedules {
+
+using namespace ir;
+
+std::string kernel_name(const std::string& name) {
+  std::string out;
+  for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "k_" + out;
+  return out;
+}
+
+namespace {
+
+// The identity element of a reduction (the lowest / highest value for max / min).
+Expr reduce_init(ReduceOp op, DType dtype) {
+  const double inf = std::numeric_limits<double>::infinity();
+  auto extreme = [&](bool lowest) -> Expr {
+    if (dtype.is_float()) return float_imm(lowest ? -inf : inf, dtype);
+    if (dtype.is_bool()) return bool_imm(!lowest);
+    int bits = dtype.bits();
+    if (!dtype.is_signed()) return int_imm(lowest ? 0 : (int64_t{1} << bits) - 1, dtype);
+    int64_t hi = bits == 64 ? std::numeric_limits<int64_t>::max() : (int64_t{1} << (bits - 1)) - 1;
+    return int_imm(lowest ? -hi - 1 : hi, dtype);
+  };
+  switch (op) {
+    case ReduceOp::sum:
+    case ReduceOp::mean:
+      return make_const(dtype, 0);
+    case ReduceOp::prod:
+      return make_const(dtype, 1);
+    case ReduceOp::max:
+    case ReduceOp::argmax:
+      return extreme(true);
+    case ReduceOp::min:
+    case ReduceOp::argmin:
+      return extreme(false);
+  }
+  TM_UNREACHABLE();
+}
+
+class ReductionLowerer : public IRMutator {
+ public:
+  explicit ReductionLowerer(std::vector<Stmt>& stmts) : stmts_(stmts) {}
+
+ protected:
+  Expr mutate_Reduce(const ReduceNode* op, const Expr&) override {
+    DType acc_t = op->accumulate;
+    bool arg = op->op == ReduceOp::argmax || op->op == ReduceOp::argmin;
+    Var acc = var(arg ? "best" : "acc", acc_t);
+    stmts_.push_back(declare(acc, reduce_init(op->op, acc_t)));
+    Var pos;
+    if (arg) {
+      pos = var("best_index", i64);
+      stmts_.push_back(declare(pos, int_imm(0)));
+    }
+    // The body of the innermost loop: nested reductions first, then the update.
+    std::vector<Stmt> body;
+    Expr v = ReductionLowerer(body).mutate(op->value);
+    if (v.dtype() != acc_t) v = cast(acc_t, v);
+    switch (op->op) {
+      case ReduceOp::sum:
+      case ReduceOp::mean:
+        body.push_back(assign(acc, acc + v));
+        break;
+      case ReduceOp::prod:
+        body.push_back(assign(acc, acc * v));
+        break;
+      case ReduceOp::max:
+        body.push_back(assign(acc, max(acc, v)));
+        break;
+      case ReduceOp::min:
+        body.push_back(assign(acc, min(acc, v)));
+        break;
+      case ReduceOp::argmax:
+      case ReduceOp::argmin: {
+        // Row-major position over the reduce axes; strict comparison keeps the first extreme.
+        Expr position = int_imm(0);
+        for (size_t d = 0; d < op->axes.size(); ++d)
+          position = position * op->extents[d] + op->axes[d];
+        Var value = var("value", acc_t);
+        Expr better = op->op == ReduceOp::argmax ? value > acc : value < acc;
+        body.push_back(let_stmt(
+            value, v, if_then_else(better, seq({assign(acc, value), assign(pos, position)}))));
+        break;
+      }
+    }
+    Stmt loop = seq(std::move(body));
+    for (size_t d = op->axes.size(); d-- > 0;) {
+      loop = for_loop(op->axes[d], int_imm(op->extents[d]), loop);
+    }
+    stmts_.push_back(loop);
+    if (arg) return pos;
+    if (op->op == ReduceOp::mean) {
+      int64_t count =
+          std::accumulate(op->extents.begin(), op->extents.end(), int64_t{1}, std::multiplies<>());
+      return acc / make_const(acc_t, static_cast<double>(count));
+    }
+    return acc;
+  }
+
+ private:
+  std::vector<Stmt>& stmts_;
+};
+
+// Rewrites loads of computes: materialized ones read their buffer, the others are inlined.
+class ComputeInliner : public IRMutator {
+ public:
+  explicit ComputeInliner(const std::unordered_map<const void*, Var>& buffers)
+      : buffers_(buffers) {}
+
+ protected:
+  Expr mutate_Load(const LoadNode* op, const Expr& self) override {
+    const auto* c = op->buffer.as<ComputeNode>();
+    if (!c) return IRMutator::mutate_Load(op, self);
+    bool changed = false;
+    std::vector<Expr> indices = mutate_all(op->indices, &changed);
+    auto it = buffers_.find(c);
+    if (it != buffers_.end()) return load(it->second, indices);
+    std::vector<std::pair<Var, Expr>> bind;
+    for (size_t d = 0; d < c->axes.size(); ++d) bind.emplace_back(c->axes[d], indices[d]);
+    return mutate(substitute(c->value, bind));
+  }
+
+ private:
+  const std::unordered_map<const void*, Var>& buffers_;
+};
+
+}  // namespace
+
+Expr lower_reductions(const Expr& value, std::vector<Stmt>& stmts) {
+  return ReductionLowerer(stmts).mutate(value);
+}
+
+Function auto_schedule_cpu(const Task& task) {
+  lang::KernelBuilder kb(kernel_name(task.name()));
+  kb.params(task.params());
+  kb.attr("task", task.name());
+  kb.attr("schedule", "auto");
+
+  // Decide where each compute lives.
+  std::unordered_map<const void*, Var> buffers;
+  for (size_t k = 0; k < task.outputs().size(); ++k) {
+    buffers[task.outputs()[k].get()] = task.output_params()[k];
+  }
+  std::vector<Expr> order;
+  for (const Expr& c : collect_computes(task.outputs())) {
+    const auto* node = c.as<ComputeNode>();
+    bool is_output = buffers.count(c.get()) > 0;
+    if (!is_output && !contains_reduce(node->value)) continue;  // inlined into its users
+    if (!is_output) {
+      buffers[c.get()] = kb.heap_tensor(node->name, node->type.dtype(), node->type.shape());
+    }
+    order.push_back(c);
+  }
+
+  ComputeInliner inliner(buffers);
+  for (const Expr& c : order) {
+    const auto* node = c.as<ComputeNode>();
+    const std::vector<int64_t>& shape = node->type.shape();
+    Var out = buffers.at(c.get());
+    Expr value = inliner.mutate(node->value);
+    auto emit = [&](const std::vector<Expr>& index) {
+      std::vector<std::pair<Var, Expr>> bind;
+      for (size_t d = 0; d < index.size(); ++d) bind.emplace_back(node->axes[d], index[d]);
+      std::vector<Stmt> stmts;
+      Expr result = lower_reductions(substitute(value, bind), stmts);
+      for (Stmt& s : stmts) kb.append(s);
+      kb.store(out, index, result);
+    };
+    if (std::find(shape.begin(), shape.end(), 0) != shape.end()) continue;  // empty tensor
+    if (shape.empty()) {
+      emit({});
+      continue;
+    }
+    // Cores take the rows (all dims but the last); each row runs its last dim vectorized.
+    size_t rank = shape.size();
+    std::vector<int64_t> rows(shape.begin(), shape.end() - 1), row_shape(rank, 1);
+    rows.push_back(1);
+    row_shape[rank - 1] = shape[rank - 1];
+    std::vector<LoopHint> hints(rank, LoopHint::serial());
+    hints[rank - 1] = rank == 1 ? LoopHint::parallel() : LoopHint::vectorize();
+    int64_t num_rows = std::accumulate(rows.begin(), rows.end(), int64_t{1}, std::multiplies<>());
+    TaskMapping mapping = TaskMapping::spatial(rows) * TaskMapping::repeat(row_shape, {}, hints);
+    if (rank == 1) {
+      kb.for_mapping(mapping, int_imm(0), [&](const Index& index) { emit(index); });
+    } else {
+      kb.for_range("w", num_rows, LoopHint::parallel(), [&](const Var& w) {
+        kb.for_mapping(mapping, w, [&](const Index& index) { emit(index); });
+      });
+    }
+  }
+  return kb.build();
+}
+
+}  // namespace taskmap::schedules

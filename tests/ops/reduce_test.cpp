@@ -1,0 +1,158 @@
+// Generated reductions (sum, max, mean over any set of axes) and softmax against a
+// double-precision reference on fresh random data.
+#include <cmath>
+#include <set>
+
+#include "ops/ops_support.h"
+
+namespace taskmap::testing {
+namespace {
+
+using namespace ir;
+
+struct ReduceCase {
+  Shape shape;
+  std::set<int> axes;
+};
+
+const std::vector<ReduceCase> kReduceCases = {
+    {{1}, {0}},           {{7, 13}, {1}},         {{127, 1000}, {0}},
+    {{13, 7, 3}, {0, 2}}, {{2, 3, 5, 7}, {1, 3}}, {{1000, 13}, {0, 1}},
+    {{5, 1, 127}, {1}},
+};
+
+Shape kept_shape(const ReduceCase& c) {
+  Shape out;
+  for (size_t d = 0; d < c.shape.size(); ++d) {
+    if (!c.axes.count(static_cast<int>(d))) out.push_back(c.shape[d]);
+  }
+  return out;
+}
+
+Task reduce_task(ReduceOp op, const ReduceCase& c) {
+  Var x = tensor_input("x", f32, c.shape);
+  std::vector<int64_t> extents;
+  for (int d : c.axes) extents.push_back(c.shape[d]);
+  Expr y = compute("y", kept_shape(c), [&](const Index& out) {
+    return reduce(op, extents, [&](const Index& r) {
+      std::vector<Expr> index;
+      size_t next_out = 0, next_r = 0;
+      for (size_t d = 0; d < c.shape.size(); ++d) {
+        index.push_back(c.axes.count(static_cast<int>(d)) ? Expr(r[next_r++])
+                                                          : Expr(out[next_out++]));
+      }
+      return load(x, index);
+    });
+  });
+  return Task(std::string("reduce_") + reduce_op_name(op), {x}, {y});
+}
+
+// The reference result and, per output element, the magnitude of what was reduced.
+std::pair<std::vector<double>, std::vector<double>> reduce_reference(ReduceOp op,
+                                                                     const ReduceCase& c,
+                                                                     const std::vector<float>& x) {
+  Shape out_shape = kept_shape(c);
+  std::vector<double> out(static_cast<size_t>(numel(out_shape)),
+                          op == ReduceOp::max ? -INFINITY : 0.0);
+  std::vector<double> magnitude(out.size(), 0.0);
+  std::vector<int64_t> counts(out.size(), 0);
+  for (int64_t i = 0; i < numel(c.shape); ++i) {
+    std::vector<int64_t> idx = unravel(i, c.shape), kept;
+    for (size_t d = 0; d < idx.size(); ++d) {
+      if (!c.axes.count(static_cast<int>(d))) kept.push_back(idx[d]);
+    }
+    int64_t o = ravel(kept, out_shape);
+    out[o] = op == ReduceOp::max ? std::max(out[o], static_cast<double>(x[i])) : out[o] + x[i];
+    magnitude[o] += op == ReduceOp::max ? 0.0 : std::abs(x[i]);
+    counts[o]++;
+  }
+  if (op == ReduceOp::mean) {
+    for (size_t o = 0; o < out.size(); ++o) {
+      out[o] /= static_cast<double>(counts[o]);
+      magnitude[o] /= static_cast<double>(counts[o]);
+    }
+  }
+  return {out, magnitude};
+}
+
+TEST(Reduce, SumMaxMeanOverAnyAxes) {
+  std::vector<Task> tasks;
+  std::vector<std::pair<ReduceOp, const ReduceCase*>> cases;
+  for (ReduceOp op : {ReduceOp::sum, ReduceOp::max, ReduceOp::mean}) {
+    for (const ReduceCase& c : kReduceCases) {
+      tasks.push_back(reduce_task(op, c));
+      cases.emplace_back(op, &c);
+    }
+  }
+  std::vector<CompiledKernel> kernels = compile_all(tasks);
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    const auto& [op, c] = cases[t];
+    std::vector<float> x = random_data(numel(c->shape));
+    std::vector<float> y = poisoned(numel(kept_shape(*c)));
+    kernels[t]({x.data(), y.data()});
+    std::string axes;
+    for (int a : c->axes) axes += std::to_string(a) + " ";
+    auto [expected, magnitude] = reduce_reference(op, *c, x);
+    expect_close(y, expected, magnitude,
+                 std::string(reduce_op_name(op)) + " of " + shape_str(c->shape) + " over " + axes);
+  }
+}
+
+// softmax(x)[.., i, ..] = exp(x - max) / Σ exp(x - max), along `axis`.
+Task softmax_task(const Shape& shape, int axis) {
+  Var x = tensor_input("x", f32, shape);
+  auto along = [&](const Index& at, const Expr& k) {
+    std::vector<Expr> index(at.begin(), at.end());
+    index[axis] = k;
+    return index;
+  };
+  Shape reduced = shape;
+  reduced[axis] = 1;
+  Expr row_max = compute("row_max", reduced, [&](const Index& at) {
+    return reduce(ReduceOp::max, {shape[axis]},
+                  [&](const Index& r) { return load(x, along(at, r[0])); });
+  });
+  Expr shifted_exp = compute("shifted_exp", shape, [&](const Index& at) {
+    return call("exp", {load(x, along(at, at[axis])) - load(row_max, along(at, 0))});
+  });
+  Expr row_sum = compute("row_sum", reduced, [&](const Index& at) {
+    return reduce(ReduceOp::sum, {shape[axis]},
+                  [&](const Index& r) { return load(shifted_exp, along(at, r[0])); });
+  });
+  Expr y = compute("y", shape, [&](const Index& at) {
+    return load(shifted_exp, along(at, at[axis])) / load(row_sum, along(at, 0));
+  });
+  return Task("softmax", {x}, {y});
+}
+
+TEST(Softmax, MatchesReferenceAlongAnyAxis) {
+  const std::vector<std::pair<Shape, int>> cases = {{{1, 1}, 1},       {{7, 13}, 1},
+                                                    {{127, 1000}, 1},  {{13, 127}, 0},
+                                                    {{2, 1000, 7}, 1}, {{3, 5, 7}, 2}};
+  std::vector<Task> tasks;
+  for (const auto& [shape, axis] : cases) tasks.push_back(softmax_task(shape, axis));
+  std::vector<CompiledKernel> kernels = compile_all(tasks);
+  for (size_t t = 0; t < cases.size(); ++t) {
+    const auto& [shape, axis] = cases[t];
+    std::vector<float> x = random_data(numel(shape), -4.0f, 4.0f), y = poisoned(numel(shape));
+    kernels[t]({x.data(), y.data()});
+    std::vector<double> expected(y.size());
+    for (int64_t i = 0; i < numel(shape); ++i) {
+      std::vector<int64_t> idx = unravel(i, shape);
+      double m = -INFINITY, s = 0;
+      for (int64_t k = 0; k < shape[axis]; ++k) {
+        idx[axis] = k;
+        m = std::max(m, static_cast<double>(x[ravel(idx, shape)]));
+      }
+      for (int64_t k = 0; k < shape[axis]; ++k) {
+        idx[axis] = k;
+        s += std::exp(x[ravel(idx, shape)] - m);
+      }
+      expected[i] = std::exp(x[i] - m) / s;
+    }
+    expect_close(y, expected, "softmax " + shape_str(shape) + " axis " + std::to_string(axis));
+  }
+}
+
+}  // namespace
+}  // namespace taskmap::testing

@@ -1,0 +1,158 @@
+// Pass tests: IR before -> one pass -> expected IR text. Each test builds a small kernel with the
+// kernel builder, runs one pass and compares the printed result.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "passes/flatten_tensor_index.h"
+#include "passes/inline_lets.h"
+#include "passes/lower_task_mappings.h"
+#include "passes/simplify_arithmetic.h"
+#include "passes/unroll_loops.h"
+#include "taskmap/ir/printer.h"
+#include "taskmap/lang/kernel_builder.h"
+#include "taskmap/passes/pipeline.h"
+
+namespace taskmap::passes {
+namespace {
+
+using namespace ir;
+using lang::KernelBuilder;
+
+// spatial(4, 8) * repeat(2, 2) over 32 workers, each writing its 2x2 block.
+Function block_copy() {
+  KernelBuilder kb("block_copy");
+  Var a = kb.param("a", Type::tensor(f32, {8, 16}));
+  Var c = kb.param("c", Type::tensor(f32, {8, 16}));
+  kb.for_range("w", 32, LoopHint::parallel(), [&](const Var& w) {
+    kb.for_mapping(TaskMapping::spatial({4, 8}) * TaskMapping::repeat({2, 2}), w,
+                   [&](const Index& ij) { kb.store(c, ij, load(a, ij)); });
+  });
+  return kb.build();
+}
+
+TEST(LowerTaskMappings, SpatialTimesRepeatBecomesLoopsAndIndexArithmetic) {
+  Function f = block_copy();
+  EXPECT_EQ(to_string(f),
+            "kernel block_copy(a: f32[8, 16], c: f32[8, 16]) {\n"
+            "  for w in range(32) parallel {\n"
+            "    for (i, j) in spatial(4, 8) * repeat(2, 2) on w {\n"
+            "      c[i, j] = a[i, j]\n"
+            "    }\n"
+            "  }\n"
+            "}\n");
+  Function lowered = lower_task_mappings(f);
+  EXPECT_EQ(to_string(lowered),
+            "kernel block_copy(a: f32[8, 16], c: f32[8, 16]) {\n"
+            "  for w in range(32) parallel {\n"
+            "    for r0 in range(2) unroll {\n"
+            "      for r1 in range(2) unroll {\n"
+            "        let i: i64 = w / 8 * 2 + r0\n"
+            "        let j: i64 = w % 8 * 2 + r1\n"
+            "        c[i, j] = a[i, j]\n"
+            "      }\n"
+            "    }\n"
+            "  }\n"
+            "}\n");
+}
+
+TEST(UnrollLoops, CopiesTheBodyWithConstants) {
+  KernelBuilder kb("fill");
+  Var c = kb.param("c", Type::tensor(f32, {3}));
+  kb.for_range("i", 3, LoopHint::unroll(), [&](const Var& i) { kb.store(c, {i}, 1.0f); });
+  Function f = unroll_loops(kb.build());
+  EXPECT_EQ(to_string(f),
+            "kernel fill(c: f32[3]) {\n"
+            "  c[0] = 1.0f\n"
+            "  c[1] = 1.0f\n"
+            "  c[2] = 1.0f\n"
+            "}\n");
+}
+
+TEST(UnrollLoops, EachCopyDeclaresFreshVariables) {
+  KernelBuilder kb("twice");
+  Var c = kb.param("c", Type::tensor(f32, {2}));
+  kb.for_range("i", 2, LoopHint::unroll(), [&](const Var& i) {
+    Var t = kb.scalar("t", f32, 2.0f);
+    kb.store(c, {i}, Expr(t));
+  });
+  Function f = unroll_loops(kb.build());
+  EXPECT_EQ(to_string(f),
+            "kernel twice(c: f32[2]) {\n"
+            "  declare t: f32 = 2.0f\n"
+            "  c[0] = t\n"
+            "  declare t_1: f32 = 2.0f\n"
+            "  c[1] = t_1\n"
+            "}\n");
+}
+
+TEST(InlineLets, SubstitutesCheapIndexArithmeticOnly) {
+  Var a = var("a", Type::tensor(f32, {64})), c = var("c", Type::tensor(f32, {64}));
+  Var w = var("w"), i = var("i"), x = var("x", f32);
+  Stmt body = for_loop(
+      w, 8, let_stmt(i, w * 8 + 1, let_stmt(x, load(a, {i}), store(c, {i}, Expr(x) * Expr(x)))));
+  Function f = inline_lets(Function("k", {a, c}, body));
+  EXPECT_EQ(to_string(f),
+            "kernel k(a: f32[64], c: f32[64]) {\n"
+            "  for w in range(8) {\n"
+            "    let x: f32 = a[w * 8 + 1]\n"
+            "    c[w * 8 + 1] = x * x\n"
+            "  }\n"
+            "}\n");
+}
+
+TEST(FlattenTensorIndex, IndicesGoThroughLayoutsAndTensorsBecomeOneDimensional) {
+  KernelBuilder kb("tile");
+  Var a = kb.param("a", Type::tensor(f32, {4, 8}));
+  Var acc = kb.register_tensor("acc", f32, Layout::local({2, 2}) * Layout::row_major({2, 4}));
+  Var i = var("i"), j = var("j");
+  kb.for_range("i", 4, [&](const Var& i) {
+    kb.for_range("j", 8, [&](const Var& j) { kb.store(acc, {i, j}, load(a, {i, j})); });
+  });
+  (void)i;
+  (void)j;
+  Function f = flatten_tensor_index(kb.build());
+  EXPECT_EQ(to_string(f),
+            "kernel tile(a: f32[32]) {\n"
+            "  declare acc: f32[8]\n"
+            "  for i in range(4) {\n"
+            "    for j in range(8) {\n"
+            "      acc[i % 2 * 4 + j % 4] = a[i * 8 + j]\n"
+            "    }\n"
+            "  }\n"
+            "}\n");
+}
+
+TEST(Pipeline, ListsItsPassesInOrder) {
+  std::vector<std::string> names;
+  for (const Pass& p : lowering_passes()) names.emplace_back(p.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"lower_task_mappings", "unroll_loops", "inline_lets",
+                                             "flatten_tensor_index", "simplify_arithmetic"}));
+}
+
+TEST(Pipeline, DumpsTheIrAfterEveryPassIntoADirectory) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / "taskmap_dump_test";
+  std::filesystem::remove_all(dir);
+  PipelineOptions options;
+  options.dump = true;
+  options.dump_dir = dir.string();
+  lower(block_copy(), options);
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "block_copy")) {
+    files.push_back(entry.path().filename().string());
+  }
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files,
+            (std::vector<std::string>{"00-input.ir", "01-lower_task_mappings.ir",
+                                      "02-unroll_loops.ir", "03-inline_lets.ir",
+                                      "04-flatten_tensor_index.ir", "05-simplify_arithmetic.ir"}));
+  std::ifstream last(dir / "block_copy" / "05-simplify_arithmetic.ir");
+  std::string text((std::istreambuf_iterator<char>(last)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("// after simplify_arithmetic"), std::string::npos) << text;
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace taskmap::passes
