@@ -20,6 +20,6 @@ ctest --preset release -j "$jobs"
 if [ "${TASKMAP_SKIP_ASAN:-0}" != "1" ]; then
   echo "== asan + ubsan build, unit tests"
   cmake --preset asan >/dev/null
-  cmake --build --preset asan -j "$jobs"
+  cmake --build --preset asan -j "$jobs" --target unit_suite
   ASAN_OPTIONS=detect_leaks=1 ctest --preset asan -j "$jobs"
 fi

@@ -25,7 +25,7 @@ void CompiledKernel::operator()(const std::vector<void*>& args) const {
   TM_USER_CHECK(args.size() == params_.size())
       << "kernel '" << name_ << "' takes " << params_.size() << " arguments, got " << args.size();
   int status = entry_(args.data());
-  TM_USER_CHECK(status == 0) << "kernel '" << name_ << "' failed with status " << status;
+  TM_USER_CHECK(status == 0) << "kernel '" << name_ << "' failed: " << library_->last_error();
 }
 
 ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target) {

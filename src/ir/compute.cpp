@@ -84,9 +84,17 @@ std::vector<Expr> collect_computes(const std::vector<Expr>& outputs) {
 }
 
 bool contains_reduce(const Expr& e) {
-  bool found = false;
-  post_order_visit(e, [&](const Expr& x) { found |= x.kind() == NodeKind::Reduce; });
-  return found;
+  // Stops at loads of other computes: their reductions belong to them.
+  struct Finder : IRVisitor {
+    bool found = false;
+    void visit_Reduce(const ReduceNode*) override { found = true; }
+    void visit_Load(const LoadNode* op) override {
+      if (!op->buffer.as<ComputeNode>()) visit(op->buffer);
+      for (const Expr& i : op->indices) visit(i);
+    }
+  } finder;
+  finder.visit(e);
+  return finder.found;
 }
 
 // ---- Task ---------------------------------------------------------------------------------

@@ -11,6 +11,11 @@ std::vector<Primitive>& table() {
   static std::vector<Primitive> primitives = {
       // name, args, result, float_only
       {"exp", 1, R::same_as_first_arg, true},
+      {"exp2", 1, R::same_as_first_arg, true},
+      {"log2", 1, R::same_as_first_arg, true},
+      {"erfc", 1, R::same_as_first_arg, true},
+      {"trunc", 1, R::same_as_first_arg, true},
+      {"sigmoid", 1, R::same_as_first_arg, true},
       {"log", 1, R::same_as_first_arg, true},
       {"sqrt", 1, R::same_as_first_arg, true},
       {"rsqrt", 1, R::same_as_first_arg, true},
@@ -35,6 +40,7 @@ std::vector<Primitive>& table() {
       {"abs", 1, R::same_as_first_arg, false},
       {"pow", 2, R::same_as_first_arg, true},
       {"fmod", 2, R::same_as_first_arg, true},
+      {"fma", 3, R::same_as_first_arg, true},  // a * b + c, rounded once
       // Vector intrinsics over GCC vector types. vec_load(address) -> vector of the given type;
       // vec_store(address, vector); vec_broadcast(scalar) -> vector; vec_reduce_add(vector).
       {"vec_load", 1, R::explicit_type, false},

@@ -156,3 +156,64 @@ TEST(Softmax, MatchesReferenceAlongAnyAxis) {
 
 }  // namespace
 }  // namespace taskmap::testing
+
+namespace taskmap::testing {
+namespace {
+
+using namespace ir;
+
+// prod, min, argmax and argmin over the last axis. argmax / argmin return the first position
+// of the extreme value as i64.
+TEST(Reduce, ProdMinArgmaxArgminOverTheLastAxis) {
+  const std::vector<Shape> shapes = {{1, 1}, {7, 13}, {127, 5}, {3, 1000}, {13, 7}};
+  const ReduceOp ops[] = {ReduceOp::prod, ReduceOp::min, ReduceOp::argmax, ReduceOp::argmin};
+  std::vector<Task> tasks;
+  for (ReduceOp op : ops) {
+    for (const Shape& s : shapes) {
+      Var x = tensor_input("x", f32, s);
+      Expr y = compute("y", {s[0]}, [&](const Index& i) {
+        return reduce(op, {s[1]}, [&](const Index& r) { return load(x, {i[0], r[0]}); });
+      });
+      tasks.emplace_back(std::string("reduce_") + reduce_op_name(op), std::vector<Var>{x},
+                         std::vector<Expr>{y});
+    }
+  }
+  std::vector<CompiledKernel> kernels = compile_all(tasks);
+  size_t t = 0;
+  for (ReduceOp op : ops) {
+    for (const Shape& s : shapes) {
+      // Products of values near 1 stay finite over 1000 terms.
+      std::vector<float> x =
+          op == ReduceOp::prod ? random_data(numel(s), 0.999f, 1.001f) : random_data(numel(s));
+      std::string what = std::string(reduce_op_name(op)) + " " + shape_str(s);
+      if (op == ReduceOp::argmax || op == ReduceOp::argmin) {
+        std::vector<int64_t> y(static_cast<size_t>(s[0]), -1);
+        kernels[t++]({x.data(), y.data()});
+        for (int64_t i = 0; i < s[0]; ++i) {
+          int64_t best = 0;
+          for (int64_t k = 1; k < s[1]; ++k) {
+            float v = x[i * s[1] + k], b = x[i * s[1] + best];
+            if (op == ReduceOp::argmax ? v > b : v < b) best = k;
+          }
+          EXPECT_EQ(y[i], best) << what << " row " << i;
+        }
+        continue;
+      }
+      std::vector<float> y = poisoned(s[0]);
+      kernels[t++]({x.data(), y.data()});
+      std::vector<double> expected(static_cast<size_t>(s[0]));
+      for (int64_t i = 0; i < s[0]; ++i) {
+        double acc = op == ReduceOp::prod ? 1.0 : INFINITY;
+        for (int64_t k = 0; k < s[1]; ++k) {
+          double v = x[i * s[1] + k];
+          acc = op == ReduceOp::prod ? acc * v : std::min(acc, v);
+        }
+        expected[i] = acc;
+      }
+      expect_close(y, expected, what);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace taskmap::testing
