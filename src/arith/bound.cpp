@@ -195,188 +195,181 @@ std::optional<IntBound> BoundAnalyzer::binding(const ir::Var& v) const {
   return it->second;
 }
 
-IntBound BoundAnalyzer::bound(const Expr& e) const {
-  if (!e.defined() || !e.type().is_scalar() || e.dtype().is_vector() || e.dtype().is_float()) {
-    return IntBound::everything();
+// One query: bounds of the sub-expressions met on the way are remembered (for the query, or in
+// the caller's BoundMemo), so an expression is analyzed in time linear in its size even where
+// conditions and selects nest (each would otherwise analyze its operands several times over,
+// exponentially in the depth).
+struct BoundAnalyzer::Run {
+  const BoundAnalyzer& analyzer;
+  // Each entry keeps its node alive, so that no other node reuses the address.
+  std::unordered_map<const ir::ExprNode*, std::pair<Expr, IntBound>>& memo;
+
+  IntBound bound(const Expr& e) {
+    if (!e.defined() || !e.type().is_scalar() || e.dtype().is_vector() || e.dtype().is_float()) {
+      return IntBound::everything();
+    }
+    if (auto it = memo.find(e.get()); it != memo.end()) return it->second.second;
+    const IntBound b = e.dtype().is_bool() ? bool_bound(e) : fit(int_bound(e), e.dtype());
+    memo.emplace(e.get(), std::make_pair(e, b));
+    return b;
   }
-  const ir::DType dtype = e.dtype();
-  if (dtype.is_bool()) {
-    if (can_prove(e)) return IntBound::point(1);
-    if (can_disprove(e)) return IntBound::point(0);
+
+  IntBound var_bound(const Expr& e) {
+    auto it = analyzer.vars_.find(e);
+    return it == analyzer.vars_.end() ? IntBound::of_dtype(e.dtype()) : it->second;
+  }
+
+  IntBound int_bound(const Expr& e) {
+    switch (e.kind()) {
+      case ir::NodeKind::IntImm:
+        return IntBound::point(e.as<ir::IntImmNode>()->value);
+      case ir::NodeKind::Var:
+        return var_bound(e);
+      case ir::NodeKind::Binary:
+        return binary_bound(e.as<ir::BinaryNode>());
+      case ir::NodeKind::Unary: {
+        const auto* op = e.as<ir::UnaryNode>();
+        const IntBound a = bound(op->a);
+        if (op->op == ir::UnaryOp::neg) return negate(a);
+        return sub(negate(a), IntBound::point(1));  // ~x == -x - 1
+      }
+      case ir::NodeKind::Select:
+        return select_bound(e.as<ir::SelectNode>());
+      case ir::NodeKind::Cast: {
+        const Expr& value = e.as<ir::CastNode>()->value;
+        if (value.dtype().is_float()) return IntBound::of_dtype(e.dtype());
+        return bound(value);
+      }
+      default:
+        return IntBound::of_dtype(e.dtype());
+    }
+  }
+
+  IntBound select_bound(const ir::SelectNode* op) {
+    const IntBound cond = bound(op->cond);
+    if (cond.min >= 1) return bound(op->true_value);
+    if (cond.max <= 0) return bound(op->false_value);
+    return union_of(bound(op->true_value), bound(op->false_value));
+  }
+
+  // Bools are bounded within [0, 1]: [1, 1] is proven, [0, 0] disproven.
+  IntBound bool_bound(const Expr& e) {
+    if (const int64_t* value = ir::as_const_int(e)) return IntBound::point(*value != 0);
+    if (const auto* op = e.as<ir::BinaryNode>()) {
+      if (op->op == BinaryOp::logical_and || op->op == BinaryOp::logical_or) {
+        const IntBound a = bound(op->a), b = bound(op->b);
+        if (op->op == BinaryOp::logical_and)
+          return {std::min(a.min, b.min), std::min(a.max, b.max)};
+        return {std::max(a.min, b.min), std::max(a.max, b.max)};
+      }
+      if (ir::is_comparison(op->op)) return comparison_bound(op);
+      return {0, 1};  // & | ^ on bools
+    }
+    if (const auto* op = e.as<ir::UnaryNode>(); op && op->op == ir::UnaryOp::logical_not) {
+      const IntBound a = bound(op->a);
+      return {1 - a.max, 1 - a.min};
+    }
+    if (const auto* op = e.as<ir::SelectNode>()) return select_bound(op);
+    if (e.as<ir::VarNode>()) return var_bound(e);
+    if (const auto* op = e.as<ir::CastNode>(); op && !op->value.dtype().is_float()) {
+      const IntBound b = bound(op->value);
+      if (b.min > 0 || b.max < 0) return IntBound::point(1);
+      if (b == IntBound::point(0)) return b;
+    }
     return {0, 1};
   }
-  switch (e.kind()) {
-    case ir::NodeKind::IntImm:
-      return IntBound::point(e.as<ir::IntImmNode>()->value);
-    case ir::NodeKind::Var: {
-      auto it = vars_.find(e);
-      return it == vars_.end() ? IntBound::of_dtype(dtype) : it->second;
-    }
-    case ir::NodeKind::Binary:
-      return fit(binary_bound(e.as<ir::BinaryNode>()), dtype);
-    case ir::NodeKind::Unary: {
-      const auto* op = e.as<ir::UnaryNode>();
-      const IntBound a = bound(op->a);
-      if (op->op == ir::UnaryOp::neg) return fit(negate(a), dtype);
-      return fit(sub(negate(a), IntBound::point(1)), dtype);  // ~x == -x - 1
-    }
-    case ir::NodeKind::Select: {
-      const auto* op = e.as<ir::SelectNode>();
-      if (can_prove(op->cond)) return bound(op->true_value);
-      if (can_disprove(op->cond)) return bound(op->false_value);
-      return union_of(bound(op->true_value), bound(op->false_value));
-    }
-    case ir::NodeKind::Cast: {
-      const Expr& value = e.as<ir::CastNode>()->value;
-      if (value.dtype().is_float()) return IntBound::of_dtype(dtype);
-      return fit(bound(value), dtype);
-    }
-    default:
-      return IntBound::of_dtype(dtype);
-  }
-}
 
-IntBound BoundAnalyzer::binary_bound(const ir::BinaryNode* op) const {
-  if (op->op == BinaryOp::add || op->op == BinaryOp::sub) {
-    // Through the linear form, so that terms common to both sides cancel.
-    if (auto form = linear_form(Expr(op->a))) {
-      if (add_scaled(*form, op->b, op->op == BinaryOp::add ? 1 : -1)) {
-        IntBound r = IntBound::point(form->constant);
-        for (const LinearTerm& t : form->terms) {
-          r = add(r, mul(bound(t.expr), IntBound::point(t.coeff)));
-        }
-        return r;
-      }
-    }
-  }
-  const IntBound a = bound(op->a);
-  const IntBound b = bound(op->b);
-  switch (op->op) {
-    case BinaryOp::add:
-      return add(a, b);
-    case BinaryOp::sub:
-      return sub(a, b);
-    case BinaryOp::mul:
-      return mul(a, b);
-    case BinaryOp::div:
-      return div(a, b);
-    case BinaryOp::mod:
-      return mod(a, b);
-    case BinaryOp::min:
-      return {std::min(a.min, b.min), std::min(a.max, b.max)};
-    case BinaryOp::max:
-      return {std::max(a.min, b.min), std::max(a.max, b.max)};
-    case BinaryOp::shl:
-      return shift_left(a, b);
-    case BinaryOp::shr:
-      return shift_right(a, b);
-    case BinaryOp::bit_and:
-    case BinaryOp::bit_or:
-    case BinaryOp::bit_xor:
-      return bitwise(op->op, a, b);
-    default:
-      return IntBound::of_dtype(op->type.dtype());
-  }
-}
-
-IntBound BoundAnalyzer::difference_bound(const Expr& a, const Expr& b) const {
-  const ir::DType dtype = a.dtype();
-  if (dtype.is_int()) {
-    // Cancelling terms is exact on mathematical values; a narrow operand that may have wrapped
-    // is not its mathematical value, so those are compared on their own bounds.
-    const IntBound all = IntBound::of_dtype(dtype);
-    const bool exact = !is_narrow(dtype) || (!(bound(a) == all) && !(bound(b) == all));
-    if (exact) {
-      if (auto form = linear_form(a); form && add_scaled(*form, b, -1)) {
-        IntBound r = IntBound::point(form->constant);
-        for (const LinearTerm& t : form->terms) {
-          r = add(r, mul(bound(t.expr), IntBound::point(t.coeff)));
-        }
-        return r;
-      }
-    }
-  }
-  return sub(bound(a), bound(b));
-}
-
-IntBound BoundAnalyzer::leaf_bool_bound(const Expr& e) const {
-  if (e.as<ir::VarNode>()) {
-    auto it = vars_.find(e);
-    if (it != vars_.end()) return it->second;
-  } else if (const auto* op = e.as<ir::CastNode>(); op && !op->value.dtype().is_float()) {
-    const IntBound b = bound(op->value);
-    if (b.min > 0 || b.max < 0) return IntBound::point(1);
-    if (b == IntBound::point(0)) return b;
-  }
-  return {0, 1};
-}
-
-bool BoundAnalyzer::can_prove(const Expr& cond) const {
-  if (const int64_t* value = ir::as_const_int(cond)) return *value != 0;
-  if (const auto* op = cond.as<ir::BinaryNode>()) {
+  IntBound comparison_bound(const ir::BinaryNode* op) {
+    if (op->a.dtype().is_float()) return {0, 1};
+    const IntBound d = difference(op->a, op->b);
+    bool yes = false, no = false;
     switch (op->op) {
-      case BinaryOp::logical_and:
-        return can_prove(op->a) && can_prove(op->b);
-      case BinaryOp::logical_or:
-        return can_prove(op->a) || can_prove(op->b);
       case BinaryOp::lt:
+        yes = d.max < 0, no = d.min >= 0;
+        break;
       case BinaryOp::le:
+        yes = d.max <= 0, no = d.min > 0;
+        break;
       case BinaryOp::eq:
-      case BinaryOp::ne: {
-        if (op->a.dtype().is_float()) return false;
-        const IntBound d = difference_bound(op->a, op->b);
-        if (op->op == BinaryOp::lt) return d.max < 0;
-        if (op->op == BinaryOp::le) return d.max <= 0;
-        if (op->op == BinaryOp::eq) return d.min == 0 && d.max == 0;
-        return d.max < 0 || d.min > 0;
-      }
+        yes = d == IntBound::point(0), no = d.max < 0 || d.min > 0;
+        break;
       default:
+        yes = d.max < 0 || d.min > 0, no = d == IntBound::point(0);
         break;
     }
+    return yes ? IntBound::point(1) : no ? IntBound::point(0) : IntBound{0, 1};
   }
-  if (const auto* op = cond.as<ir::UnaryNode>(); op && op->op == ir::UnaryOp::logical_not) {
-    return can_disprove(op->a);
-  }
-  if (const auto* op = cond.as<ir::SelectNode>()) {
-    if (can_prove(op->cond)) return can_prove(op->true_value);
-    if (can_disprove(op->cond)) return can_prove(op->false_value);
-    return can_prove(op->true_value) && can_prove(op->false_value);
-  }
-  return leaf_bool_bound(cond).min >= 1;
-}
 
-bool BoundAnalyzer::can_disprove(const Expr& cond) const {
-  if (const int64_t* value = ir::as_const_int(cond)) return *value == 0;
-  if (const auto* op = cond.as<ir::BinaryNode>()) {
-    switch (op->op) {
-      case BinaryOp::logical_and:
-        return can_disprove(op->a) || can_disprove(op->b);
-      case BinaryOp::logical_or:
-        return can_disprove(op->a) && can_disprove(op->b);
-      case BinaryOp::lt:
-      case BinaryOp::le:
-      case BinaryOp::eq:
-      case BinaryOp::ne: {
-        if (op->a.dtype().is_float()) return false;
-        const IntBound d = difference_bound(op->a, op->b);
-        if (op->op == BinaryOp::lt) return d.min >= 0;
-        if (op->op == BinaryOp::le) return d.min > 0;
-        if (op->op == BinaryOp::eq) return d.max < 0 || d.min > 0;
-        return d.min == 0 && d.max == 0;
+  IntBound form_bound(const LinearForm& form) {
+    IntBound r = IntBound::point(form.constant);
+    for (const LinearTerm& t : form.terms) r = add(r, mul(bound(t.expr), IntBound::point(t.coeff)));
+    return r;
+  }
+
+  // Bound of a - b with the terms common to both sides cancelled. Cancelling is exact on
+  // mathematical values; a narrow operand that may have wrapped is not its mathematical value,
+  // so those are compared on their own bounds.
+  IntBound difference(const Expr& a, const Expr& b) {
+    const ir::DType dtype = a.dtype();
+    if (dtype.is_int()) {
+      const IntBound all = IntBound::of_dtype(dtype);
+      if (!is_narrow(dtype) || (!(bound(a) == all) && !(bound(b) == all))) {
+        if (auto form = linear_form(a); form && add_scaled(*form, b, -1)) return form_bound(*form);
       }
+    }
+    return sub(bound(a), bound(b));
+  }
+
+  IntBound binary_bound(const ir::BinaryNode* op) {
+    if (op->op == BinaryOp::add || op->op == BinaryOp::sub) {
+      // Through the linear form, so that terms common to both sides cancel.
+      if (auto form = linear_form(Expr(op->a))) {
+        if (add_scaled(*form, op->b, op->op == BinaryOp::add ? 1 : -1)) return form_bound(*form);
+      }
+    }
+    const IntBound a = bound(op->a);
+    const IntBound b = bound(op->b);
+    switch (op->op) {
+      case BinaryOp::add:
+        return add(a, b);
+      case BinaryOp::sub:
+        return sub(a, b);
+      case BinaryOp::mul:
+        return mul(a, b);
+      case BinaryOp::div:
+        return div(a, b);
+      case BinaryOp::mod:
+        return mod(a, b);
+      case BinaryOp::min:
+        return {std::min(a.min, b.min), std::min(a.max, b.max)};
+      case BinaryOp::max:
+        return {std::max(a.min, b.min), std::max(a.max, b.max)};
+      case BinaryOp::shl:
+        return shift_left(a, b);
+      case BinaryOp::shr:
+        return shift_right(a, b);
+      case BinaryOp::bit_and:
+      case BinaryOp::bit_or:
+      case BinaryOp::bit_xor:
+        return bitwise(op->op, a, b);
       default:
-        break;
+        return IntBound::of_dtype(op->type.dtype());
     }
   }
-  if (const auto* op = cond.as<ir::UnaryNode>(); op && op->op == ir::UnaryOp::logical_not) {
-    return can_prove(op->a);
-  }
-  if (const auto* op = cond.as<ir::SelectNode>()) {
-    if (can_prove(op->cond)) return can_disprove(op->true_value);
-    if (can_disprove(op->cond)) return can_disprove(op->false_value);
-    return can_disprove(op->true_value) && can_disprove(op->false_value);
-  }
-  return leaf_bool_bound(cond).max <= 0;
+};
+
+IntBound BoundAnalyzer::bound(const Expr& e, BoundMemo* memo) const {
+  if (memo) return Run{*this, memo->entries_}.bound(e);
+  BoundMemo local;
+  return Run{*this, local.entries_}.bound(e);
+}
+
+bool BoundAnalyzer::can_prove(const Expr& cond, BoundMemo* memo) const {
+  return cond.defined() && cond.dtype().is_bool() && bound(cond, memo).min >= 1;
+}
+
+bool BoundAnalyzer::can_disprove(const Expr& cond, BoundMemo* memo) const {
+  return cond.defined() && cond.dtype().is_bool() && bound(cond, memo).max <= 0;
 }
 
 }  // namespace taskmap::arith

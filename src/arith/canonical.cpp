@@ -30,39 +30,32 @@ LinearForm form_of(ir::DType dtype, std::vector<LinearTerm> terms, int64_t const
   return f;
 }
 
-// Every add_pair rule has a division, a modulo, a min or a max on one side.
-bool may_pair(const Expr& term) {
-  const auto* op = term.as<ir::BinaryNode>();
-  return op && (op->op == BinaryOp::div || op->op == BinaryOp::mod || op->op == BinaryOp::min ||
-                op->op == BinaryOp::max);
+// What a term is a division or remainder of: x for x / 8, x % 8, x / 8 % 4 and x itself. Every
+// add_pair rule combines two terms with the same base, one of them a division or remainder, or a
+// min with a max: other pairs are not tried.
+Expr base_of(Expr term) {
+  for (;;) {
+    const auto* op = term.as<ir::BinaryNode>();
+    if (!op || (op->op != BinaryOp::div && op->op != BinaryOp::mod) || !ir::as_const_int(op->b)) {
+      return term;
+    }
+    term = op->a;
+  }
 }
 
-// Replaces pairs of terms by what an add_pair rule makes of them, until no rule applies.
-void combine_pairs(LinearForm& form, const BoundAnalyzer& bounds) {
-  // Every rule but the min / max one removes a term; the round limit bounds the others.
-  for (int round = 0; round < 64; ++round) {
-    bool fired = false;
-    for (size_t i = 0; i < form.terms.size() && !fired; ++i) {
-      for (size_t j = 0; j < form.terms.size() && !fired; ++j) {
-        if (i == j || !(may_pair(form.terms[i].expr) || may_pair(form.terms[j].expr))) continue;
-        const Expr pair = ir::binary(BinaryOp::add, term_expr(form.terms[i], form.dtype),
-                                     term_expr(form.terms[j], form.dtype));
-        const Expr combined = pattern::apply_rules(rules::add_pair_rules(), pair, bounds);
-        if (!combined.defined()) continue;
-        // The combined terms take the place of the first of the pair.
-        LinearForm next = form_of(form.dtype, {}, form.constant);
-        bool ok = true;
-        for (size_t t = 0; t < form.terms.size() && ok; ++t) {
-          if (t == std::min(i, j)) ok = add_scaled(next, combined, 1);
-          if (t != i && t != j && ok) ok = add_term(next, form.terms[t].expr, form.terms[t].coeff);
-        }
-        if (!ok) continue;
-        form = std::move(next);
-        fired = true;
-      }
-    }
-    if (!fired) return;
-  }
+bool is_min_max(const Expr& e) {
+  const auto* op = e.as<ir::BinaryNode>();
+  return op && (op->op == BinaryOp::min || op->op == BinaryOp::max);
+}
+
+bool is_div_mod(const Expr& e) {
+  const auto* op = e.as<ir::BinaryNode>();
+  return op && (op->op == BinaryOp::div || op->op == BinaryOp::mod);
+}
+
+bool may_combine(const Expr& a, const Expr& b) {
+  if (is_min_max(a) || is_min_max(b)) return is_min_max(a) && is_min_max(b);
+  return (is_div_mod(a) || is_div_mod(b)) && same_expr(base_of(a), base_of(b));
 }
 
 bool is_additive(const Expr& e) {
@@ -80,13 +73,51 @@ int64_t floor_div(int64_t a, int64_t b) {
 
 }  // namespace
 
-Expr canonicalize_sum(const Expr& e, const BoundAnalyzer& bounds) {
-  if (const auto* op = e.as<ir::BinaryNode>(); op && op->op == BinaryOp::mul) {
-    // A product is a sum only when it distributes a constant over one.
-    const bool distributes = (ir::as_const_int(op->b) && is_additive(op->a)) ||
-                             (ir::as_const_int(op->a) && is_additive(op->b));
-    if (!distributes) return {};
+bool combine_pairs(LinearForm& form, Prover& bounds) {
+  bool changed = false;
+  // Every rule but the min / max one removes a term; the round limit bounds the others.
+  for (int round = 0; round < 64; ++round) {
+    bool fired = false;
+    for (size_t i = 0; i < form.terms.size() && !fired; ++i) {
+      for (size_t j = 0; j < form.terms.size() && !fired; ++j) {
+        if (i == j || !may_combine(form.terms[i].expr, form.terms[j].expr)) continue;
+        const Expr pair = ir::binary(BinaryOp::add, term_expr(form.terms[i], form.dtype),
+                                     term_expr(form.terms[j], form.dtype));
+        const Expr combined = pattern::apply_rules(rules::add_pair_rules(), pair, bounds);
+        if (!combined.defined()) continue;
+        // The combined terms take the place of the first of the pair.
+        LinearForm next = form_of(form.dtype, {}, form.constant);
+        bool ok = true;
+        for (size_t t = 0; t < form.terms.size() && ok; ++t) {
+          if (t == std::min(i, j)) ok = add_scaled(next, combined, 1);
+          if (t != i && t != j && ok) ok = add_term(next, form.terms[t].expr, form.terms[t].coeff);
+        }
+        if (!ok) continue;
+        form = std::move(next);
+        fired = changed = true;
+      }
+    }
+    if (!fired) break;
   }
+  return changed;
+}
+
+bool is_sum(const Expr& e) {
+  if (!e.type().is_scalar() || !e.dtype().is_int() || e.dtype().is_vector()) return false;
+  if (is_additive(e)) return true;
+  // A product is a sum when it scales one by a constant, or scales a scaled term again.
+  const auto* op = e.as<ir::BinaryNode>();
+  if (!op || op->op != BinaryOp::mul) return false;
+  const Expr& other = ir::as_const_int(op->b) ? op->a : op->b;
+  if (!ir::as_const_int(op->a) && !ir::as_const_int(op->b)) return false;
+  if (is_additive(other)) return true;
+  const auto* inner = other.as<ir::BinaryNode>();
+  return inner && inner->op == BinaryOp::mul &&
+         (ir::as_const_int(inner->a) || ir::as_const_int(inner->b));
+}
+
+Expr canonicalize_sum(const Expr& e, Prover& bounds) {
+  if (!is_sum(e)) return {};
   auto form = linear_form(e);
   if (!form) return {};
   combine_pairs(*form, bounds);
@@ -143,8 +174,7 @@ Expr canonicalize_comparison(const Expr& e) {
 namespace {
 
 // s = d * q + r: the terms d divides leave the division.
-Expr split_multiples(const ir::BinaryNode* op, const LinearForm& form, int64_t d,
-                     const BoundAnalyzer& bounds) {
+Expr split_multiples(const ir::BinaryNode* op, const LinearForm& form, int64_t d, Prover& bounds) {
   const ir::DType dtype = form.dtype;
   const bool is_div = op->op == BinaryOp::div;
   std::vector<LinearTerm> quotient, rest;  // quotient: the terms d divides, already divided
@@ -196,7 +226,7 @@ Expr split_multiples(const ir::BinaryNode* op, const LinearForm& form, int64_t d
 // s = g * t + r with g dividing d and 0 <= r < g: then s / d == t / (d / g) and
 // s % d == t % (d / g) * g + r, e.g. (w * 2 + r1) / 8 -> w / 4 for r1 in [0, 1].
 Expr split_common_factor(const ir::BinaryNode* op, const LinearForm& form, int64_t d,
-                         const BoundAnalyzer& bounds) {
+                         Prover& bounds) {
   std::vector<int64_t> factors;
   for (const LinearTerm& t : form.terms) {
     const int64_t g = std::gcd(t.coeff, d);
@@ -227,13 +257,17 @@ Expr split_common_factor(const ir::BinaryNode* op, const LinearForm& form, int64
 
 }  // namespace
 
-Expr split_division(const Expr& e, const BoundAnalyzer& bounds) {
+Expr split_division(const Expr& e, Prover& bounds) {
   const auto* op = e.as<ir::BinaryNode>();
   if (!op || (op->op != BinaryOp::div && op->op != BinaryOp::mod)) return {};
   const int64_t* divisor = ir::as_const_int(op->b);
   if (!divisor || *divisor <= 0) return {};
   auto form = linear_form(op->a);
   if (!form) return {};
+  // The algebra below is on mathematical values: a narrow dividend must not wrap.
+  const ir::DType dtype = form->dtype;
+  const bool may_wrap = dtype.bits() < 32 || !dtype.is_signed();
+  if (may_wrap && bounds.bound(op->a) == IntBound::of_dtype(dtype)) return {};
   if (Expr r = split_multiples(op, *form, *divisor, bounds); r.defined()) return r;
   return split_common_factor(op, *form, *divisor, bounds);
 }

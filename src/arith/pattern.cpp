@@ -77,14 +77,14 @@ bool match(const PatNode& p, const Expr& e, Bindings& b) {
              match(*p.c, op->false_value, b);
     }
     default:
-      TM_UNREACHABLE() << "fold / nonneg / prove / is_int in a left-hand side";
+      TM_UNREACHABLE() << "a fold or a predicate in a left-hand side";
   }
   return false;
 }
 
 struct Context {
   const Bindings& bindings;
-  const BoundAnalyzer& bounds;
+  Prover& bounds;
   DType dtype;  // of the constants a replacement creates
 };
 
@@ -180,6 +180,15 @@ std::optional<int64_t> eval_const(const PatNode& p, const Context& ctx) {
       Expr e = instantiate(*p.a, ctx);
       return e.defined() && e.type().is_scalar() && e.dtype().is_int();
     }
+    case PatKind::is_const: {
+      Expr e = instantiate(*p.a, ctx);
+      return e.defined() && (e.as<ir::IntImmNode>() || e.as<ir::FloatImmNode>());
+    }
+    case PatKind::no_overflow: {
+      Expr e = instantiate(*p.a, ctx);
+      return e.defined() && e.type().is_scalar() && e.dtype().is_int() && e.dtype().is_signed() &&
+             e.dtype().bits() >= 32;
+    }
     case PatKind::any:
       TM_UNREACHABLE() << "an expression wildcard where a constant is needed";
   }
@@ -218,7 +227,7 @@ Expr instantiate(const PatNode& p, const Context& ctx) {
       return c.defined() && t.defined() && f.defined() ? ir::select(c, t, f) : Expr();
     }
     default:
-      TM_UNREACHABLE() << "nonneg / prove / is_int in a replacement";
+      TM_UNREACHABLE() << "a predicate in a replacement";
   }
   return {};
 }
@@ -336,9 +345,14 @@ Pat prove(const Pat& a) {
 Pat is_int(const Pat& a) {
   return make_wrapper(PatKind::is_int, a);
 }
+Pat is_const(const Pat& a) {
+  return make_wrapper(PatKind::is_const, a);
+}
+Pat no_overflow(const Pat& a) {
+  return make_wrapper(PatKind::no_overflow, a);
+}
 
-Expr apply_rules(const RuleTable& rules, const Expr& e, const BoundAnalyzer& bounds,
-                 const Rule** fired) {
+Expr apply_rules(const RuleTable& rules, const Expr& e, Prover& bounds, const Rule** fired) {
   for (const Rule& r : rules) {
     Bindings b;
     if (!match(*r.lhs, e, b)) continue;

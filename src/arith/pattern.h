@@ -14,6 +14,10 @@
 //   nonneg(p)       in a predicate: bound analysis proves p >= 0
 //   prove(p)        in a predicate: bound analysis proves the bool expression p
 //   is_int(p)       in a predicate: p is an integer expression (not bool, not float)
+//   is_const(p)     in a predicate: p is a constant
+//   no_overflow(p)  in a predicate: p's type is a signed integer of 32 or 64 bits, whose overflow
+//                   C++ leaves undefined, so rules may assume it does not happen; narrower types
+//                   wrap, and rules whose operands could wrap must not apply to them
 // Predicates combine constants with the C operators; arithmetic in predicates and folds is
 // checked: an overflow or a division by zero makes the rule not apply.
 //
@@ -27,22 +31,24 @@
 #include <source_location>
 #include <vector>
 
-#include "taskmap/arith/bound.h"
+#include "arith/prover.h"
 #include "taskmap/ir/expr.h"
 
 namespace taskmap::arith::pattern {
 
 enum class PatKind : uint8_t {
-  any,       // index: which wildcard
-  constant,  // index: which constant wildcard
-  literal,   // value
-  binary,    // binary_op, a, b
-  unary,     // unary_op, a
-  select,    // a, b, c
-  fold,      // a
-  nonneg,    // a
-  prove,     // a
-  is_int,    // a
+  any,          // index: which wildcard
+  constant,     // index: which constant wildcard
+  literal,      // value
+  binary,       // binary_op, a, b
+  unary,        // unary_op, a
+  select,       // a, b, c
+  fold,         // a
+  nonneg,       // a
+  prove,        // a
+  is_int,       // a
+  no_overflow,  // a
+  is_const,     // a
 };
 
 struct PatNode;
@@ -103,6 +109,8 @@ Pat fold(const Pat& a);
 Pat nonneg(const Pat& a);
 Pat prove(const Pat& a);
 Pat is_int(const Pat& a);
+Pat no_overflow(const Pat& a);
+Pat is_const(const Pat& a);
 
 struct Rule {
   Pat lhs, rhs, pred;
@@ -117,7 +125,7 @@ inline Rule rule(Pat lhs, Pat rhs, Pat pred = {},
 using RuleTable = std::vector<Rule>;
 
 // See the header comment. `fired`, when given, is set to the rule that applied.
-ir::Expr apply_rules(const RuleTable& rules, const ir::Expr& e, const BoundAnalyzer& bounds,
+ir::Expr apply_rules(const RuleTable& rules, const ir::Expr& e, Prover& bounds,
                      const Rule** fired = nullptr);
 
 // The wildcards, one set per translation unit that writes rules.

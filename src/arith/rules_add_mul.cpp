@@ -38,8 +38,8 @@ const RuleTable& mul_rules() {
       rule(x * -1, -x),
       rule(x * c0 * c1, x * fold(c0 * c1)),
       // Constant factors move outward, where the linear form sees them as coefficients.
-      rule(x * (y * c0), x * y * c0),
-      rule(x * c0 * y, x * y * c0),
+      rule(x * (y * c0), x * y * c0, !is_const(x)),
+      rule(x * c0 * y, x * y * c0, !is_const(y)),
       rule(select(x, c0, c1) * c2, select(x, fold(c0 * c2), fold(c1 * c2))),
   };
   return rules;

@@ -15,9 +15,10 @@ const RuleTable& div_rules() {
       rule(x / -1, -x),
       rule(0 / x, 0),
       rule(x / x, 1, prove(x != 0)),
-      // Exact rational identities: truncation of equal quotients is equal.
-      rule(x * c0 / c1, x * fold(c0 / c1), c1 != 0 && c0 % c1 == 0),
-      rule(x * c0 / c1, x / fold(c1 / c0), c0 != 0 && c1 % c0 == 0),
+      // Exact rational identities (truncation of equal quotients is equal) where x * c0 does
+      // not wrap.
+      rule(x * c0 / c1, x * fold(c0 / c1), c1 != 0 && c0 % c1 == 0 && no_overflow(x)),
+      rule(x * c0 / c1, x / fold(c1 / c0), c0 != 0 && c1 % c0 == 0 && no_overflow(x)),
       rule(x / c0 / c1, x / fold(c0 * c1), c0 > 0 && c1 > 0),
       rule(select(x, c0, c1) / c2, select(x, fold(c0 / c2), fold(c1 / c2)), c2 != 0),
   };
@@ -31,8 +32,8 @@ const RuleTable& mod_rules() {
       rule(x % -1, 0),
       rule(0 % x, 0),
       rule(x % x, 0, prove(x != 0)),
-      rule(x * c0 % c1, 0, c1 != 0 && c0 % c1 == 0),
-      rule(x * c0 % c1, x % fold(c1 / c0) * c0, c0 > 0 && c1 > 0 && c1 % c0 == 0),
+      rule(x * c0 % c1, 0, c1 != 0 && c0 % c1 == 0 && no_overflow(x)),
+      rule(x * c0 % c1, x % fold(c1 / c0) * c0, c0 > 0 && c1 > 0 && c1 % c0 == 0 && no_overflow(x)),
       // |x % c0| < |c0| and has the sign of x, so these hold for x of either sign.
       rule(x % c0 % c1, x % c1, c1 > 0 && c0 % c1 == 0),
       rule(x % c0 % c1, x % c0, c0 > 0 && c0 <= c1),

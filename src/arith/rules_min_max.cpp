@@ -1,6 +1,6 @@
 // Rewrite rules for integer min and max. Operands the bound analysis can order decide min and
 // max outright; the rest absorb nested min / max of the same operands and pull common constants
-// and factors out.
+// and factors out (where the operands cannot wrap).
 #include "arith/rules.h"
 
 namespace taskmap::arith::rules {
@@ -22,10 +22,10 @@ const RuleTable& min_rules() {
       rule(min(max(x, y), y), y),
       rule(min(x, max(x, y)), x),
       rule(min(y, max(x, y)), y),
-      rule(min(x + c0, y + c0), min(x, y) + c0),
-      rule(min(x - c0, y - c0), min(x, y) - c0),
-      rule(min(x * c0, y * c0), min(x, y) * c0, c0 > 0),
-      rule(min(x * c0, y * c0), max(x, y) * c0, c0 < 0),
+      rule(min(x + c0, y + c0), min(x, y) + c0, no_overflow(x)),
+      rule(min(x - c0, y - c0), min(x, y) - c0, no_overflow(x)),
+      rule(min(x * c0, y * c0), min(x, y) * c0, c0 > 0 && no_overflow(x)),
+      rule(min(x * c0, y * c0), max(x, y) * c0, c0 < 0 && no_overflow(x)),
       rule(min(x / c0, y / c0), min(x, y) / c0, c0 > 0),
       rule(min(select(x, y, z), select(x, w, u)), select(x, min(y, w), min(z, u))),
   };
@@ -47,10 +47,10 @@ const RuleTable& max_rules() {
       rule(max(min(x, y), y), y),
       rule(max(x, min(x, y)), x),
       rule(max(y, min(x, y)), y),
-      rule(max(x + c0, y + c0), max(x, y) + c0),
-      rule(max(x - c0, y - c0), max(x, y) - c0),
-      rule(max(x * c0, y * c0), max(x, y) * c0, c0 > 0),
-      rule(max(x * c0, y * c0), min(x, y) * c0, c0 < 0),
+      rule(max(x + c0, y + c0), max(x, y) + c0, no_overflow(x)),
+      rule(max(x - c0, y - c0), max(x, y) - c0, no_overflow(x)),
+      rule(max(x * c0, y * c0), max(x, y) * c0, c0 > 0 && no_overflow(x)),
+      rule(max(x * c0, y * c0), min(x, y) * c0, c0 < 0 && no_overflow(x)),
       rule(max(x / c0, y / c0), max(x, y) / c0, c0 > 0),
       rule(max(select(x, y, z), select(x, w, u)), select(x, max(y, w), max(z, u))),
   };

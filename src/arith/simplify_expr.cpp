@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "arith/canonical.h"
+#include "arith/linear.h"
 #include "arith/rules.h"
 #include "taskmap/arith/evaluate.h"
 #include "taskmap/arith/simplify.h"
@@ -133,9 +134,11 @@ class ExprSimplifier : public ir::IRMutator {
  protected:
   Expr mutate_Var(const ir::VarNode*, const Expr& self) override { return settle(self); }
   Expr mutate_Binary(const ir::BinaryNode* op, const Expr& self) override {
+    if (Expr sum = mutate_sum(self); sum.defined()) return settle(sum);
     return settle(ir::IRMutator::mutate_Binary(op, self));
   }
   Expr mutate_Unary(const ir::UnaryNode* op, const Expr& self) override {
+    if (Expr sum = mutate_sum(self); sum.defined()) return settle(sum);
     return settle(ir::IRMutator::mutate_Unary(op, self));
   }
   Expr mutate_Select(const ir::SelectNode* op, const Expr& self) override {
@@ -146,10 +149,36 @@ class ExprSimplifier : public ir::IRMutator {
   }
 
  private:
+  // Rewrites nest at most this deep; rules that loop would exceed it.
+  static constexpr int kMaxDepth = 500;
+
   struct Memo {
     Expr key;  // keeps the node alive, so its address is not reused for another node
     Expr result;
   };
+
+  // A sum is simplified as a whole: its terms one by one, then its linear form once, rather than
+  // each partial sum of the chain again. Undefined when `e` is no sum (or its form overflows).
+  Expr mutate_sum(const Expr& e) {
+    if (!is_sum(e)) return {};
+    auto form = linear_form(e);
+    if (!form) return {};
+    LinearForm simplified;
+    simplified.dtype = form->dtype;
+    simplified.constant = form->constant;
+    for (const LinearTerm& t : form->terms) {
+      if (!add_scaled(simplified, mutate(t.expr), t.coeff)) return {};
+    }
+    const bool combined = combine_pairs(simplified, bounds_);
+    Expr result = linear_expr(simplified);
+    if (same_expr(result, e)) return e;
+    if (!combined) return result;
+    // Terms that rules combined are new: simplify them (and the sum they are in) too.
+    TM_ASSERT(++depth_ < kMaxDepth) << "simplifier does not terminate on " << e;
+    result = mutate(result);
+    --depth_;
+    return result;
+  }
 
   // `e` has simplified operands; applies steps until none applies.
   Expr settle(const Expr& e) {
@@ -157,7 +186,7 @@ class ExprSimplifier : public ir::IRMutator {
     Expr next = step(e, &why);
     if (!next.defined()) return e;
     if (trace_enabled()) std::cerr << "simplify: " << why << ": " << e << "  =>  " << next << "\n";
-    TM_ASSERT(++depth_ < 500) << "simplifier does not terminate on " << e;
+    TM_ASSERT(++depth_ < kMaxDepth) << "simplifier does not terminate on " << e;
     Expr result = mutate(next);
     --depth_;
     return result;
@@ -295,7 +324,7 @@ class ExprSimplifier : public ir::IRMutator {
     return r;
   }
 
-  const BoundAnalyzer& bounds_;
+  Prover bounds_;
   std::unordered_map<const ir::ExprNode*, Memo> memo_;
   int depth_ = 0;
   std::string why_storage_;

@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 
+#include "taskmap/arith/evaluate.h"
 #include "taskmap/error.h"
 #include "taskmap/ir/expr.h"
 #include "taskmap/ir/layout.h"
@@ -21,33 +22,11 @@ using Index = std::vector<int64_t>;
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-using Env = std::map<const ExprNode*, int64_t>;
+// Index expressions are evaluated by the arithmetic layer's evaluator (C semantics).
+using Env = arith::Env;
 
 int64_t eval(const Expr& e, const Env& env) {
-  if (const auto* imm = e.as<IntImmNode>()) return imm->value;
-  if (e.as<VarNode>()) return env.at(e.get());
-  if (const auto* bin = e.as<BinaryNode>()) {
-    const int64_t a = eval(bin->a, env), b = eval(bin->b, env);
-    switch (bin->op) {
-      case BinaryOp::add:
-        return a + b;
-      case BinaryOp::sub:
-        return a - b;
-      case BinaryOp::mul:
-        return a * b;
-      case BinaryOp::div:
-        return a / b;
-      case BinaryOp::mod:
-        return a % b;
-      case BinaryOp::bit_xor:
-        return a ^ b;
-      case BinaryOp::shr:
-        return a >> b;
-      default:
-        break;
-    }
-  }
-  throw std::runtime_error("unexpected node in an offset expression");
+  return arith::evaluate_scalar(e, env).i;
 }
 
 // Calls `f` on every index of `shape`, in row-major order.
@@ -83,7 +62,7 @@ void check_layout(const Layout& layout, bool bijective) {
     const int64_t offset = layout.offset(index);
     ASSERT_TRUE(offset >= 0 && offset < layout.size()) << "offset " << offset;
     Env env;
-    for (size_t i = 0; i < index.size(); ++i) env[vars[i].get()] = index[i];
+    for (size_t i = 0; i < index.size(); ++i) env[vars[i]] = arith::Value::of_int(index[i]);
     ASSERT_EQ(eval(symbolic, env), offset);
     ++hits[offset];
   });

@@ -10,6 +10,7 @@
 #include <numeric>
 #include <random>
 
+#include "taskmap/arith/evaluate.h"
 #include "taskmap/error.h"
 #include "taskmap/ir/expr.h"
 #include "taskmap/ir/mapping.h"
@@ -21,34 +22,11 @@ using Tasks = std::vector<TaskIndex>;
 
 // ---- an evaluator for lowered index expressions ---------------------------------------------
 
-using Env = std::map<const ExprNode*, int64_t>;
+// Index expressions are evaluated by the arithmetic layer's evaluator (C semantics).
+using Env = arith::Env;
 
 int64_t eval(const Expr& e, const Env& env) {
-  if (const auto* imm = e.as<IntImmNode>()) return imm->value;
-  if (e.as<VarNode>()) {
-    auto it = env.find(e.get());
-    if (it == env.end()) throw std::runtime_error("unbound variable in lowered expression");
-    return it->second;
-  }
-  if (const auto* cast = e.as<CastNode>()) return eval(cast->value, env);
-  if (const auto* bin = e.as<BinaryNode>()) {
-    const int64_t a = eval(bin->a, env), b = eval(bin->b, env);
-    switch (bin->op) {
-      case BinaryOp::add:
-        return a + b;
-      case BinaryOp::sub:
-        return a - b;
-      case BinaryOp::mul:
-        return a * b;
-      case BinaryOp::div:
-        return a / b;
-      case BinaryOp::mod:
-        return a % b;
-      default:
-        break;
-    }
-  }
-  throw std::runtime_error("unexpected node in lowered expression");
+  return arith::evaluate_scalar(e, env).i;
 }
 
 // Whether `e` contains an operation the lowering promises to leave out.
@@ -69,7 +47,7 @@ bool has_trivial_arithmetic(const Expr& e) {
 Tasks run_lowered(const TaskMapping& mapping, int64_t worker) {
   const Var w = var("w");
   const TaskMapping::Lowered lowered = mapping.lower(w);
-  Env env{{w.get(), worker}};
+  Env env{{w, arith::Value::of_int(worker)}};
   Tasks result;
   std::function<void(size_t)> loop = [&](size_t level) {
     if (level == lowered.loop_vars.size()) {
@@ -79,7 +57,7 @@ Tasks run_lowered(const TaskMapping& mapping, int64_t worker) {
       return;
     }
     for (int64_t i = 0; i < lowered.extents[level]; ++i) {
-      env[lowered.loop_vars[level].get()] = i;
+      env[lowered.loop_vars[level]] = arith::Value::of_int(i);
       loop(level + 1);
     }
   };

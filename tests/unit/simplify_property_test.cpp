@@ -50,8 +50,8 @@ struct VarRange {
 
 class Generator {
  public:
-  explicit Generator(uint64_t seed) : rng_(seed) {
-    for (int i = 0; i < kNumVars; ++i) vars_.push_back(ir::var("v" + std::to_string(i)));
+  explicit Generator(uint64_t seed, ir::DType dtype = ir::i64) : rng_(seed), dtype_(dtype) {
+    for (int i = 0; i < kNumVars; ++i) vars_.push_back(ir::var("v" + std::to_string(i), dtype));
   }
 
   // New random ranges for the variables, bound in `bounds`.
@@ -87,7 +87,7 @@ class Generator {
   Env pick_point() {
     Env env;
     for (int i = 0; i < kNumVars; ++i) {
-      env[vars_[i]] = Value::of_int(uniform(ranges_[i].lo, ranges_[i].hi));
+      env[vars_[i]] = Value::of_int(uniform(ranges_[i].lo, ranges_[i].hi), dtype_);
     }
     return env;
   }
@@ -118,7 +118,7 @@ class Generator {
       default: {
         // Index-shaped: a * c + b with b often a remainder, as lowering produces.
         const int64_t c = uniform(1, 16);
-        return expr(depth - 1) * ir::int_imm(c) + expr(depth - 1) % ir::int_imm(c);
+        return expr(depth - 1) * constant(c) + expr(depth - 1) % constant(c);
       }
     }
   }
@@ -157,7 +157,7 @@ class Generator {
  private:
   Expr leaf() {
     if (uniform(0, 9) < 6) return vars_[uniform(0, kNumVars - 1)];
-    return ir::int_imm(uniform(-10, 10));
+    return constant(uniform(-10, 10));
   }
 
   // Bit operations with constant masks and small shifts, so values stay small.
@@ -165,28 +165,30 @@ class Generator {
     const Expr a = expr(depth - 1);
     switch (uniform(0, 4)) {
       case 0:
-        return ir::binary(ir::BinaryOp::bit_and, a, ir::int_imm(uniform(-8, 31)));
+        return ir::binary(ir::BinaryOp::bit_and, a, constant(uniform(-8, 31)));
       case 1:
-        return ir::binary(ir::BinaryOp::bit_or, a, ir::int_imm(uniform(-8, 31)));
+        return ir::binary(ir::BinaryOp::bit_or, a, constant(uniform(-8, 31)));
       case 2:
-        return ir::binary(ir::BinaryOp::bit_xor, a, ir::int_imm(uniform(-8, 31)));
+        return ir::binary(ir::BinaryOp::bit_xor, a, constant(uniform(-8, 31)));
       case 3:
-        return ir::binary(ir::BinaryOp::shl, a, ir::int_imm(uniform(0, 3)));
+        return ir::binary(ir::BinaryOp::shl, a, constant(uniform(0, 3)));
       default:
-        return ir::binary(ir::BinaryOp::shr, a, ir::int_imm(uniform(0, 5)));
+        return ir::binary(ir::BinaryOp::shr, a, constant(uniform(0, 5)));
     }
   }
 
   Expr divisor(int depth) {
-    if (uniform(0, 3) == 0)
-      return ir::max(expr(std::max(depth - 2, 0)), ir::int_imm(uniform(1, 4)));
+    if (uniform(0, 3) == 0) return ir::max(expr(std::max(depth - 2, 0)), constant(uniform(1, 4)));
     int64_t d = uniform(1, 9);
     if (uniform(0, 4) == 0) d = -d;
     if (uniform(0, 2) == 0) d = int64_t{1} << uniform(0, 5);  // powers of two, as tiling uses
-    return ir::int_imm(d);
+    return constant(d);
   }
 
+  Expr constant(int64_t value) const { return ir::int_imm(value, dtype_); }
+
   std::mt19937_64 rng_;
+  ir::DType dtype_;
   std::vector<Var> vars_;
   std::vector<VarRange> ranges_;
 };
@@ -250,6 +252,47 @@ TEST(SimplifyProperty, PreservesValuesAndSimplifies) {
       << "nodes before: " << nodes_before << ", after: " << nodes_after;
   std::cout << "smaller: " << smaller << " of " << kExpressions << ", nodes " << nodes_before
             << " -> " << nodes_after << "\n";
+}
+
+// i8 and i16 arithmetic wraps at every operation (the evaluator's and the simplifier's
+// semantics), so only rules that hold under wrapping, or whose operands bounds keep in range, may
+// apply to them.
+TEST(SimplifyProperty, NarrowTypesWrap) {
+  for (const ir::DType dtype : {ir::i8, ir::i16}) {
+    const uint64_t seed = test_seed() + 2;
+    SCOPED_TRACE("seed " + std::to_string(seed - 2) + ", " + dtype.name());
+    Generator gen(seed, dtype);
+    BoundAnalyzer bounds;
+    int failures = 0;
+    for (int n = 0; n < 20000 && failures < 5; ++n) {
+      gen.pick_ranges(bounds);
+      const Expr e = gen.expr(static_cast<int>(gen.uniform(1, 5)));
+      const Expr s = simplify(e, &bounds);
+      if (!simplify(s, &bounds).same_as(s)) {
+        ++failures;
+        ADD_FAILURE() << "not a fixpoint: " << s << " -> " << simplify(s, &bounds);
+      }
+      for (int p = 0; p < kPointsPerExpression; ++p) {
+        const Env env = gen.pick_point();
+        const Value expected = evaluate_scalar(e, env);
+        std::string problem;
+        try {
+          const Value got = evaluate_scalar(s, env);
+          if (got.i != expected.i) problem = "value " + std::to_string(got.i);
+        } catch (const taskmap::UserError& err) {
+          problem = std::string("error: ") + err.what();
+        }
+        if (!problem.empty()) {
+          ++failures;
+          ADD_FAILURE() << "expression #" << n << ": " << e << "\n  simplified: " << s
+                        << "\n  expected " << expected.i << ", got " << problem
+                        << "\n  ranges:" << gen.describe_ranges()
+                        << "\n  point:" << describe_point(env);
+          break;
+        }
+      }
+    }
+  }
 }
 
 TEST(SimplifyProperty, ProofsAreSound) {

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "taskmap/ir/expr.h"
 
@@ -43,8 +44,21 @@ struct IntBound {
 // The smallest interval holding both.
 IntBound union_of(const IntBound& a, const IntBound& b);
 
+// Bounds remembered between queries to one BoundAnalyzer, for a caller that asks about many
+// overlapping expressions while the bindings stay the same (the simplifier asks at every node).
+// Keeps the nodes it has seen alive. Used by one thread at a time; clear it, or drop it, when the
+// analyzer's bindings change.
+class BoundMemo {
+ public:
+  void clear() { entries_.clear(); }
+
+ private:
+  friend class BoundAnalyzer;
+  std::unordered_map<const ir::ExprNode*, std::pair<ir::Expr, IntBound>> entries_;
+};
+
 // Variable intervals and the analyses over them. Copyable; a variable without a binding ranges
-// over its whole dtype.
+// over its whole dtype. Queries are const and keep no state between calls unless given a memo.
 class BoundAnalyzer {
  public:
   // `v` lies in `b` from now on (replacing an earlier binding).
@@ -58,22 +72,20 @@ class BoundAnalyzer {
   // An interval holding every value of integer or bool expression `e`; the whole range of the
   // dtype where nothing better is known (loads, calls, floats cast to integers). Comparisons and
   // logical operations give [0, 1], or a point when can_prove decides them.
-  IntBound bound(const ir::Expr& e) const;
+  IntBound bound(const ir::Expr& e, BoundMemo* memo = nullptr) const;
 
   // True only if bool expression `cond` holds at every point (false means "not proven").
   // Comparisons of integers are decided on the bound of their difference, so `i * 16 + j <
   // i * 16 + 16` is proven from j <= 15; && and || and ! combine proofs.
-  bool can_prove(const ir::Expr& cond) const;
+  bool can_prove(const ir::Expr& cond, BoundMemo* memo = nullptr) const;
   // True only if `cond` is false at every point.
-  bool can_disprove(const ir::Expr& cond) const;
-  bool is_nonneg(const ir::Expr& e) const { return bound(e).min >= 0; }
+  bool can_disprove(const ir::Expr& cond, BoundMemo* memo = nullptr) const;
+  bool is_nonneg(const ir::Expr& e, BoundMemo* memo = nullptr) const {
+    return bound(e, memo).min >= 0;
+  }
 
  private:
-  // Bound of `a - b` with the common terms of both sides cancelled.
-  IntBound difference_bound(const ir::Expr& a, const ir::Expr& b) const;
-  IntBound binary_bound(const ir::BinaryNode* op) const;
-  // Bound of a bool expression that is neither a comparison nor a logical operation.
-  IntBound leaf_bool_bound(const ir::Expr& e) const;
+  struct Run;  // one query, with its memo
 
   std::unordered_map<ir::Expr, IntBound, ir::VarHash, ir::VarEqual> vars_;
 };
