@@ -23,12 +23,12 @@
 //
 // Requires: replacements use only wildcards bound by the left-hand side; a rule's replacement
 // equals its left-hand side for every value of the wildcards where the predicate holds, with C
-// semantics (truncating division), assuming no signed 64-bit overflow.
+// semantics (truncating division) and integers wrapping at their width; a rule that needs values
+// not to wrap says no_overflow(...).
 // Guarantees: apply_rules returns the instantiated replacement of the first rule that matches,
 // whose predicate holds and whose replacement has the type of the input; else an undefined Expr.
 #include <cstdint>
 #include <memory>
-#include <source_location>
 #include <vector>
 
 #include "arith/prover.h"
@@ -114,12 +114,15 @@ Pat is_const(const Pat& a);
 
 struct Rule {
   Pat lhs, rhs, pred;
-  std::source_location where;
+  const char* file;  // where the rule is written, for traces
+  int line;
 };
 
-inline Rule rule(Pat lhs, Pat rhs, Pat pred = {},
-                 std::source_location where = std::source_location::current()) {
-  return Rule{std::move(lhs), std::move(rhs), std::move(pred), where};
+// __builtin_FILE / __builtin_LINE (GCC and Clang) give the caller's position, like
+// std::source_location, which clang-tidy cannot parse with this standard library.
+inline Rule rule(Pat lhs, Pat rhs, Pat pred = {}, const char* file = __builtin_FILE(),
+                 int line = __builtin_LINE()) {
+  return Rule{std::move(lhs), std::move(rhs), std::move(pred), file, line};
 }
 
 using RuleTable = std::vector<Rule>;

@@ -313,8 +313,7 @@ class ExprSimplifier : public ir::IRMutator {
     const pattern::Rule* fired = nullptr;
     Expr r = pattern::apply_rules(table, e, bounds_, &fired);
     if (fired) {
-      why_storage_ =
-          std::string(fired->where.file_name()) + ":" + std::to_string(fired->where.line());
+      why_storage_ = std::string(fired->file) + ":" + std::to_string(fired->line);
       // Keep only the file name: the trace is for reading, not for tools.
       if (auto slash = why_storage_.rfind('/'); slash != std::string::npos) {
         why_storage_ = why_storage_.substr(slash + 1);

@@ -167,7 +167,11 @@ class Printer : public IRVisitor {
   }
   void visit_Unary(const UnaryNode* op) override {
     os << unary_op_name(op->op);
+    // `-(-4)` and `-(-x)` must not print as `--4`, which reads as a decrement.
+    bool nested_sign = op->op == UnaryOp::neg && (precedence(op->a) == 11);
+    if (nested_sign) os << "(";
     print_operand(op->a, 11, false);
+    if (nested_sign) os << ")";
   }
   void visit_Select(const SelectNode* op) override {
     os << "select(";

@@ -40,6 +40,8 @@ TEST(Printer, ExpressionsUseMinimalParentheses) {
   EXPECT_EQ(to_string(call("exp", {-x}) * 2), "exp(-x) * 2.0f");
   EXPECT_EQ(to_string(cast(f16, x)), "f16(x)");
   EXPECT_EQ(to_string(min(i, 3)), "min(i, 3)");
+  EXPECT_EQ(to_string(-int_imm(-4)), "-(-4)");
+  EXPECT_EQ(to_string(-(-i)), "-(-i)");
 }
 
 TEST(Printer, DistinctVariablesWithOneNameGetSuffixes) {
@@ -90,6 +92,9 @@ TEST(Factories, RejectBadOperands) {
   EXPECT_THROW(load(var("t", Type::tensor(f32, {4, 4})), {i}), UserError);  // rank
   EXPECT_THROW(load(x, {i}), UserError);                                    // not a tensor
   EXPECT_THROW(call("no_such_primitive", {x}), UserError);
+  EXPECT_EQ(*as_const_int(int_imm(300, i8)), 44);  // wraps like a C conversion
+  EXPECT_EQ(*as_const_int(int_imm(255, i8)), -1);
+  EXPECT_EQ(*as_const_int(int_imm(-1, u8)), 255);
   EXPECT_THROW(call("exp", {i}), UserError);              // float-only
   EXPECT_THROW(if_then_else(i, evaluate(i)), UserError);  // condition not bool
   EXPECT_THROW(for_loop(i, var("n"), evaluate(i), LoopHint::unroll()), UserError);

@@ -164,7 +164,8 @@ TEST(Layout, Errors) {
 TEST(Layout, SymbolicOffsetSkipsTrivialArithmetic) {
   const Var i = var("i"), j = var("j");
   // row_major(4, 8): i * 8 + j, nothing more.
-  const auto* add = Layout::row_major({4, 8}).offset({i, j}).as<BinaryNode>();
+  const Expr offset = Layout::row_major({4, 8}).offset({i, j});  // keeps the node alive
+  const auto* add = offset.as<BinaryNode>();
   ASSERT_NE(add, nullptr);
   EXPECT_EQ(add->op, BinaryOp::add);
   EXPECT_TRUE(add->b.same_as(j));

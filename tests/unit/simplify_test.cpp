@@ -207,6 +207,21 @@ TEST_F(SimplifyTest, FloatsGetOnlyExactIdentities) {
   EXPECT_TRUE(unchanged((f + float_imm(1.0)) - float_imm(1.0)));
 }
 
+TEST_F(SimplifyTest, NarrowTypesWrap) {
+  // i8 arithmetic wraps: 16 * 16 is 0, so (a * 16) / 16 is not a.
+  const Var a8 = var("a8", i8), b8 = var("b8", i8);
+  EXPECT_TRUE(unchanged(a8 * 16 / 16));
+  EXPECT_TRUE(unchanged(min(a8 + 1, b8 + 1)));
+  EXPECT_TRUE(simplifies_to(a8 * 38 * 9, a8 * 86));  // 342 wraps to 86: a ring identity
+  EXPECT_TRUE(simplifies_to((a8 + 100) - a8, int_imm(100, i8)));
+  // Where bounds keep the operands in range, the usual rules apply.
+  bounds.bind(a8, {0, 7});
+  EXPECT_TRUE(simplifies_to((a8 * 16 + 3) / 16, a8));
+  // i32 overflow is undefined in C++, so it is assumed away like i64's.
+  const Var b32 = var("b32", i32);
+  EXPECT_TRUE(simplifies_to(b32 * 4 / 2, b32 * 2));
+}
+
 TEST_F(SimplifyTest, UnchangedInputIsTheSameNode) {
   const Expr e = load(var("A", Type::tensor(f32, {8, 16})), {i, j}) * f + g;
   EXPECT_TRUE(simplify(e, &bounds).same_as(e));
@@ -278,6 +293,15 @@ TEST_F(SimplifyStmtTest, FreeVariableFacts) {
   const Stmt in = for_loop(i, m, store(a, {i / 4}, zero));
   const Stmt got = simplify(in, &facts);
   EXPECT_TRUE(struct_equal(got, for_loop(i, m, store(a, {0}, zero)))) << to_string(got);
+}
+
+TEST_F(SimplifyStmtTest, Functions) {
+  const Function same("copy", {a, m}, for_loop(i, m, store(a, {i}, zero)));
+  EXPECT_EQ(simplify(same).get(), same.get());
+  const Function f("clear", {a}, for_loop(i, 8, store(a, {i * 16 / 16}, zero)));
+  const Function g = simplify(f);
+  EXPECT_EQ(g->name, "clear");
+  EXPECT_TRUE(struct_equal(g->body, for_loop(i, 8, store(a, {i}, zero)))) << to_string(g);
 }
 
 // ---- evaluation ---------------------------------------------------------------------------

@@ -4,8 +4,10 @@
 // `(i * 16 + j) / 16` becomes `i` and `(w / 8) * 8 + w % 8` becomes `w` once the ranges of the
 // variables are known.
 //
-// Requires: well-formed IR (made by the factories). Integer arithmetic in the simplified code is
-// assumed not to overflow 64 bits, as the generated C++ may also assume.
+// Requires: well-formed IR (made by the factories). Signed 32- and 64-bit arithmetic is assumed
+// not to overflow (it is undefined in C++, so the compiled code assumes it as well); narrower
+// integer types wrap, and rules that need operands not to wrap apply to them only where bounds
+// keep the values in range.
 // Guarantees:
 //   - the result computes the same value as the input wherever the bounds given for variables
 //     hold, under C semantics (truncating `/`, `%` with the sign of the dividend); rules that are
@@ -36,7 +38,9 @@ ir::Expr simplify(const ir::Expr& e, const BoundAnalyzer* bounds = nullptr);
 //   if with a provably true / false condition  ->  the taken branch (or an empty Seq)
 //   for with extent 0 (or provably <= 0)      ->  an empty Seq
 //   for with extent 1                          ->  the body with the variable replaced by 0
-// and sequences are flattened. `bounds` gives facts about free variables (function params).
+//   for or if whose body simplifies to nothing ->  an empty Seq
+// and sequences are flattened; all other statements are kept. `bounds` gives facts about free
+// variables (function params).
 ir::Stmt simplify(const ir::Stmt& s, const BoundAnalyzer* bounds = nullptr);
 
 // The body of `f` simplified; `f` itself when nothing changed.

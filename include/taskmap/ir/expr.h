@@ -228,6 +228,7 @@ struct ReduceNode : ExprNode {
 
 // ---- factories ----------------------------------------------------------------------------
 
+// Integer constants wrap to the dtype's width like a C conversion: int_imm(300, i8) is 44.
 Expr int_imm(int64_t value, DType dtype = index_dtype);
 Expr float_imm(double value, DType dtype = f32);
 Expr bool_imm(bool value);
