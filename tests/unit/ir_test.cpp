@@ -85,6 +85,26 @@ TEST(Printer, ComputeDefinitionsShowReductions) {
   EXPECT_EQ(t.params()[1].type().str(), "f32[4]");
 }
 
+TEST(Task, RecordsInverseMapsAndFusionPermissions) {
+  // transpose: input element (i, j) lands at output element (j, i).
+  Var a = tensor_input("a", f32, {3, 5});
+  Expr t = compute("t", {5, 3}, [&](const Index& ji) { return load(a, {ji[1], ji[0]}); });
+  Var i = var("i"), j = var("j");
+  Task task("transpose", {a}, {t}, {{"perm", "1,0"}}, {InverseMap{{i, j}, {j, i}}});
+  EXPECT_TRUE(task.is_injective());
+  ASSERT_TRUE(task.inverse_map(0).has_value());
+  EXPECT_TRUE(task.inverse_map(0)->output_index[0].same_as(j));
+  EXPECT_TRUE(task.allow_prologue() && task.allow_epilogue());
+  task.set_fusion(true, false);
+  EXPECT_FALSE(task.allow_epilogue());
+  EXPECT_NE(task.str().find("attr perm = 1,0"), std::string::npos) << task.str();
+  // A compute that reads a tensor the task does not list is rejected.
+  Var other = tensor_input("other", f32, {3});
+  Expr bad = compute("bad", {3}, [&](const Index& k) { return load(other, k); });
+  EXPECT_THROW(Task("bad", {a}, {bad}), UserError);
+  EXPECT_THROW(Task("bad", {a}, {t}, {}, {std::nullopt, std::nullopt}), UserError);
+}
+
 TEST(Factories, RejectBadOperands) {
   Var i = var("i"), x = var("x", f32);
   EXPECT_THROW(i + x, UserError);  // dtype mismatch without a constant
