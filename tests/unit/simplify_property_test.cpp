@@ -199,6 +199,16 @@ std::string describe_point(const Env& env) {
   return os.str();
 }
 
+// Empty when `simplified` evaluates to `expected` at `env`; otherwise what it gave instead.
+std::string mismatch(const Expr& simplified, const Env& env, const Value& expected) {
+  try {
+    const Value got = evaluate_scalar(simplified, env);
+    return got.i == expected.i ? "" : "value " + std::to_string(got.i);
+  } catch (const taskmap::UserError& err) {
+    return std::string("error: ") + err.what();
+  }
+}
+
 TEST(SimplifyProperty, PreservesValuesAndSimplifies) {
   const uint64_t seed = test_seed();
   SCOPED_TRACE("seed " + std::to_string(seed) +
@@ -225,13 +235,7 @@ TEST(SimplifyProperty, PreservesValuesAndSimplifies) {
     for (int p = 0; p < kPointsPerExpression; ++p) {
       const Env env = gen.pick_point();
       const Value expected = evaluate_scalar(e, env);
-      std::string problem;
-      try {
-        const Value got = evaluate_scalar(s, env);
-        if (got.i != expected.i) problem = "value " + std::to_string(got.i);
-      } catch (const taskmap::UserError& err) {
-        problem = std::string("error: ") + err.what();
-      }
+      std::string problem = mismatch(s, env, expected);
       if (problem.empty() && !b.contains(expected.i)) {
         problem = "bound " + b.str() + " misses " + std::to_string(expected.i);
       }
@@ -275,13 +279,7 @@ TEST(SimplifyProperty, NarrowTypesWrap) {
       for (int p = 0; p < kPointsPerExpression; ++p) {
         const Env env = gen.pick_point();
         const Value expected = evaluate_scalar(e, env);
-        std::string problem;
-        try {
-          const Value got = evaluate_scalar(s, env);
-          if (got.i != expected.i) problem = "value " + std::to_string(got.i);
-        } catch (const taskmap::UserError& err) {
-          problem = std::string("error: ") + err.what();
-        }
+        std::string problem = mismatch(s, env, expected);
         if (!problem.empty()) {
           ++failures;
           ADD_FAILURE() << "expression #" << n << ": " << e << "\n  simplified: " << s
