@@ -159,16 +159,6 @@ bool compare(BinaryOp op, const Value& a, const Value& b) {
 
 }  // namespace
 
-int64_t wrap_int(int64_t value, DType dtype) {
-  if (dtype.is_bool()) return value != 0;
-  const int bits = dtype.bits();
-  if (bits >= 64) return value;
-  const uint64_t mask = (uint64_t{1} << bits) - 1;
-  uint64_t u = static_cast<uint64_t>(value) & mask;
-  if (dtype.is_signed() && (u >> (bits - 1)) != 0) u |= ~mask;
-  return static_cast<int64_t>(u);
-}
-
 double round_float(double value, DType dtype) {
   if (dtype.kind() == ScalarKind::f64 || !std::isfinite(value) || value == 0) return value;
   const FloatFormat format = float_format(dtype);

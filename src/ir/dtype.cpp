@@ -68,4 +68,14 @@ std::optional<DType> DType::parse(std::string_view name) {
   return std::nullopt;
 }
 
+int64_t wrap_int(int64_t value, DType dtype) {
+  if (dtype.is_bool()) return value != 0;
+  const int bits = dtype.bits();
+  if (bits >= 64) return value;
+  const uint64_t mask = (uint64_t{1} << bits) - 1;
+  uint64_t u = static_cast<uint64_t>(value) & mask;
+  if (dtype.is_signed() && (u >> (bits - 1)) != 0) u |= ~mask;
+  return static_cast<int64_t>(u);
+}
+
 }  // namespace taskmap::ir

@@ -114,17 +114,9 @@ const char* reduce_op_name(ReduceOp op) {
 Expr int_imm(int64_t value, DType dtype) {
   TM_USER_CHECK(!dtype.is_float() && !dtype.is_vector())
       << "int_imm of dtype " << dtype.name() << "; use float_imm for floating-point constants";
-  if (dtype.is_bool()) {
-    value = value != 0;
-  } else if (dtype.bits() < 64) {
-    // Two's-complement wrap to the dtype's width, as a C conversion does; the simplifier relies
-    // on it when it folds narrow arithmetic (`x - 128` in i8 is `x + (-128)`).
-    const int bits = dtype.bits();
-    const uint64_t mask = (uint64_t{1} << bits) - 1;
-    uint64_t u = static_cast<uint64_t>(value) & mask;
-    if (dtype.is_signed() && (u >> (bits - 1)) != 0) u |= ~mask;
-    value = static_cast<int64_t>(u);
-  }
+  // Wraps like a C conversion; the simplifier relies on it when it folds narrow arithmetic
+  // (`x - 128` in i8 is `x + (-128)`).
+  value = wrap_int(value, dtype);
   return Expr(std::make_shared<IntImmNode>(dtype, value));
 }
 

@@ -199,6 +199,17 @@ std::string describe_point(const Env& env) {
   return os.str();
 }
 
+// What a property failure prints: the expression, its simplification, the variable ranges and
+// the point where the two disagree.
+std::string failure_report(int n, const Expr& e, const Expr& s, const Value& expected,
+                           const std::string& problem, const Generator& gen, const Env& env) {
+  std::ostringstream os;
+  os << "expression #" << n << ": " << e << "\n  simplified: " << s << "\n  expected " << expected.i
+     << ", got " << problem << "\n  ranges:" << gen.describe_ranges()
+     << "\n  point:" << describe_point(env);
+  return os.str();
+}
+
 // Empty when `simplified` evaluates to `expected` at `env`; otherwise what it gave instead.
 std::string mismatch(const Expr& simplified, const Env& env, const Value& expected) {
   try {
@@ -241,10 +252,7 @@ TEST(SimplifyProperty, PreservesValuesAndSimplifies) {
       }
       if (!problem.empty()) {
         ++failures;
-        ADD_FAILURE() << "expression #" << n << ": " << e << "\n  simplified: " << s
-                      << "\n  expected " << expected.i << ", got " << problem
-                      << "\n  ranges:" << gen.describe_ranges()
-                      << "\n  point:" << describe_point(env);
+        ADD_FAILURE() << failure_report(n, e, s, expected, problem, gen, env);
         break;
       }
     }
@@ -282,10 +290,7 @@ TEST(SimplifyProperty, NarrowTypesWrap) {
         std::string problem = mismatch(s, env, expected);
         if (!problem.empty()) {
           ++failures;
-          ADD_FAILURE() << "expression #" << n << ": " << e << "\n  simplified: " << s
-                        << "\n  expected " << expected.i << ", got " << problem
-                        << "\n  ranges:" << gen.describe_ranges()
-                        << "\n  point:" << describe_point(env);
+          ADD_FAILURE() << failure_report(n, e, s, expected, problem, gen, env);
           break;
         }
       }

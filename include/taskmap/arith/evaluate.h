@@ -52,8 +52,6 @@ Value binary_value(ir::BinaryOp op, const Value& a, const Value& b);
 Value unary_value(ir::UnaryOp op, const Value& a);
 Value cast_value(ir::DType to, const Value& v);
 
-// Two's complement wrap of `value` to the width of integer dtype `dtype` (bool: value != 0).
-int64_t wrap_int(int64_t value, ir::DType dtype);
 // Rounds `value` to the nearest representable value of float dtype `dtype` (ties to even,
 // overflow to infinity, subnormals kept), as a C conversion to that type does.
 double round_float(double value, ir::DType dtype);

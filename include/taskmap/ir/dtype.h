@@ -50,6 +50,10 @@ inline constexpr DType i8{ScalarKind::i8};
 inline constexpr DType u8{ScalarKind::u8};
 inline constexpr DType boolean{ScalarKind::boolean};
 
+// Two's-complement wrap of `value` to the width of integer dtype `dtype`, as a C conversion does
+// (bool: value != 0; 64-bit: unchanged). Constants and constant folding both use it.
+int64_t wrap_int(int64_t value, DType dtype);
+
 // The dtype of loop variables, shapes and tensor indices.
 inline constexpr DType index_dtype = i64;
 
