@@ -1,0 +1,67 @@
+#pragma once
+// A model ready to run: a graph and the plans compiled for the input shapes it has seen.
+//
+//   Model model = Model::load("resnet50.onnx");
+//   std::vector<NDArray> outputs = model.run({image});   // compiles on first use, then cached
+//
+// Compiling = specialize the graph for the input shapes (shape inference, constant folding),
+// lower every operator to a kernel (built in parallel through the kernel cache), and plan the
+// memory (one arena, buffers reuse memory by liveness). Inputs whose data decide shapes (a
+// Reshape's `shape` fed by a graph input) are specialized on their data too: a run with other
+// data compiles again (its kernels mostly come from the cache).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "taskmap/compile.h"
+#include "taskmap/graph/graph.h"
+#include "taskmap/graph/specialize.h"
+#include "taskmap/runtime/ndarray.h"
+
+namespace taskmap {
+
+struct ModelOptions {
+  CompileOptions compile;
+  std::map<std::string, int64_t> dims;  // sizes of symbolic input dims, for default_bindings()
+  int threads = 0;                      // threads kernels use; 0 = one per core
+  bool progress = false;                // print a progress line while compiling
+};
+
+// What compiling one input signature produced.
+struct CompileReport {
+  int operators = 0;        // operators left after constant folding
+  int kernels = 0;          // kernels in the plan
+  int kernels_built = 0;    // of those, compiled now (the rest came from the cache)
+  double seconds = 0;       // wall time of the whole compilation
+  int64_t arena_bytes = 0;  // peak bytes of the memory plan (intermediate tensors)
+  int64_t constant_bytes = 0;
+  int64_t flops = 0;  // multiply-adds count 2
+};
+
+class Model {
+ public:
+  static Model load(const std::string& path, ModelOptions options = {});
+  explicit Model(graph::Graph graph, ModelOptions options = {});
+
+  const graph::Graph& graph() const;
+  const ModelOptions& options() const;
+
+  // Bindings for the declared input shapes, symbolic dims taken from options().dims; a dim that
+  // is neither known nor given is a UserError naming the input and the dim.
+  std::vector<graph::InputBinding> default_bindings() const;
+
+  // Compiles for `inputs` (if not compiled already) and reports on it.
+  CompileReport compile(const std::vector<graph::InputBinding>& inputs);
+
+  // Runs on `inputs` (graph-input order). A wrong count, dtype or shape is a UserError naming the
+  // input. Returns the outputs in graph-output order.
+  std::vector<NDArray> run(const std::vector<NDArray>& inputs);
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace taskmap

@@ -1,0 +1,90 @@
+#include "taskmap/graph/op_registry.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "graph/ops/op_util.h"
+
+namespace taskmap::graph {
+namespace {
+
+// Every operator family, in one list.
+const std::unordered_map<std::string, OpDef>& registry() {
+  static const std::unordered_map<std::string, OpDef> table = [] {
+    std::vector<OpDef> defs;
+    ops::register_elementwise_ops(defs);
+    ops::register_tensor_ops(defs);
+    ops::register_reduce_ops(defs);
+    ops::register_nn_ops(defs);
+    std::unordered_map<std::string, OpDef> by_type;
+    for (OpDef& def : defs) {
+      TM_ASSERT(def.lower || (def.infer && def.evaluate))
+          << def.type << " needs lower, or infer and evaluate";
+      std::string type = def.type;
+      TM_ASSERT(by_type.emplace(type, std::move(def)).second) << type << " registered twice";
+    }
+    return by_type;
+  }();
+  return table;
+}
+
+const OpDef& definition(const OpContext& ctx) {
+  const OpDef* def = find_op(ctx.type());
+  TM_OP_CHECK(ctx, def != nullptr && ctx.op().domain.empty())
+      << "operator " << (ctx.op().domain.empty() ? "" : ctx.op().domain + ".") << ctx.type()
+      << " is not supported";
+  TM_OP_CHECK(ctx, ctx.opset() == 0 || ctx.opset() >= def->min_opset)
+      << "opset " << ctx.opset() << " is not supported (needs " << def->min_opset << " or newer)";
+  return *def;
+}
+
+Outputs lower_outputs(const OpContext& ctx, const OpDef& def) {
+  Outputs outputs = def.lower(ctx);
+  TM_OP_CHECK(ctx, outputs.size() >= static_cast<size_t>(ctx.num_outputs()))
+      << "the node asks for " << ctx.num_outputs() << " outputs; only " << outputs.size()
+      << " are supported";
+  outputs.resize(ctx.num_outputs());
+  return outputs;
+}
+
+}  // namespace
+
+const OpDef* find_op(std::string_view type) {
+  auto it = registry().find(std::string(type));
+  return it == registry().end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> registered_op_types() {
+  std::vector<std::string> types;
+  for (const auto& [type, def] : registry()) types.push_back(type);
+  std::sort(types.begin(), types.end());
+  return types;
+}
+
+LoweredOperator lower_operator(const OperatorNode& op, const std::string& source) {
+  OpContext ctx(op, source);
+  const OpDef& def = definition(ctx);
+  TM_OP_CHECK(ctx, def.lower != nullptr) << "runs on the host only and has no kernel";
+  Outputs outputs = lower_outputs(ctx, def);
+  std::vector<int> used = ctx.used_params();
+  std::vector<ir::Var> inputs;
+  for (int i : used) inputs.push_back(ctx.param(i));
+  std::string name = op.type;
+  std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+  return {ir::Task(name, inputs, outputs), used};
+}
+
+std::vector<OutputType> infer_output_types(const OperatorNode& op, const std::string& source) {
+  OpContext ctx(op, source);
+  const OpDef& def = definition(ctx);
+  if (!def.lower) return def.infer(ctx);
+  std::vector<OutputType> types;
+  for (const ir::Expr& out : lower_outputs(ctx, def)) {
+    const auto* c = out.as<ir::ComputeNode>();
+    TM_ASSERT(c != nullptr) << op.type << ": lower must return computes";
+    types.push_back({out.dtype(), out.type().shape()});
+  }
+  return types;
+}
+
+}  // namespace taskmap::graph
