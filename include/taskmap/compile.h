@@ -30,6 +30,7 @@ class CompiledKernel {
 
   const std::string& name() const { return name_; }
   const std::vector<ir::Var>& params() const { return params_; }
+  const std::shared_ptr<runtime::Library>& library() const { return library_; }
   // The generated C++ file in the cache, for reading.
   std::string source_path() const;
 

@@ -1,13 +1,78 @@
 #include "taskmap/model.h"
 
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "model/build_plan.h"
 #include "taskmap/error.h"
 #include "taskmap/frontend/onnx.h"
+#include "taskmap/graph/op_registry.h"
 
 namespace taskmap {
 
 struct Model::Impl {
   graph::Graph graph;
   ModelOptions options;
+  // Inputs whose data some operator needs at compile time (found while compiling).
+  std::set<int> value_inputs;
+  // Compiled plans by input signature (shapes, and the data of value_inputs).
+  std::map<std::string, model::BuiltPlan> plans;
+
+  std::string key(const std::vector<graph::InputBinding>& bindings) const {
+    std::string k;
+    for (size_t i = 0; i < bindings.size(); ++i) {
+      k += bindings[i].dtype.name() + shape_str(bindings[i].shape);
+      if (value_inputs.count(static_cast<int>(i)) && bindings[i].value.defined()) {
+        const NDArray& v = bindings[i].value;
+        k += "=" + std::string(static_cast<const char*>(v.raw()), v.nbytes());
+      }
+      k += ";";
+    }
+    return k;
+  }
+
+  // Compiles for `bindings`, learning which inputs must be specialized on their data.
+  model::BuiltPlan& plan_for(std::vector<graph::InputBinding> bindings) {
+    for (size_t i = 0; i < bindings.size(); ++i)
+      if (!value_inputs.count(static_cast<int>(i))) bindings[i].value = NDArray();
+    std::string k = key(bindings);
+    auto it = plans.find(k);
+    if (it != plans.end()) return it->second;
+    auto start = std::chrono::steady_clock::now();
+    for (;;) {
+      try {
+        graph::Graph specialized = graph::specialize(graph, bindings, options.compile);
+        model::BuiltPlan plan = model::build_plan(specialized, options);
+        plan.report.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return plans.emplace(k, std::move(plan)).first->second;
+      } catch (const graph::ValueNeeded& needed) {
+        std::vector<int> feeding = inputs_feeding_name(needed.tensor->name);
+        bool learned = false;
+        for (int i : feeding) {
+          if (value_inputs.insert(i).second) learned = true;
+          if (!bindings[i].value.defined()) {
+            TM_USER_CHECK(!original_values.empty())
+                << needed.what() << " (its value depends on input '" << graph.inputs[i]->name
+                << "', whose data is not given)";
+            bindings[i].value = original_values[i];
+            learned = true;
+          }
+        }
+        if (!learned) throw;
+        k = key(bindings);
+      }
+    }
+  }
+
+  std::vector<int> inputs_feeding_name(const std::string& name) const {
+    for (const graph::Tensor& t : graph.tensors())
+      if (t->name == name) return graph::inputs_feeding(graph, t.get());
+    return {};
+  }
+
+  std::vector<NDArray> original_values;  // the data of the inputs being compiled for, if known
 };
 
 Model Model::load(const std::string& path, ModelOptions options) {
@@ -48,21 +113,22 @@ std::vector<graph::InputBinding> Model::default_bindings() const {
 }
 
 CompileReport Model::compile(const std::vector<graph::InputBinding>& inputs) {
-  graph::Graph g = graph::specialize(impl_->graph, inputs, impl_->options.compile);
-  CompileReport report;
-  report.operators = static_cast<int>(g.ops.size());
-  return report;
+  impl_->original_values.clear();
+  for (const auto& b : inputs) impl_->original_values.push_back(b.value);
+  bool any = false;
+  for (const auto& v : impl_->original_values) any |= v.defined();
+  if (!any) impl_->original_values.clear();
+  return impl_->plan_for(inputs).report;
 }
 
-// Temporary: evaluates operator by operator (constant folding of everything). The compiled plan
-// replaces it.
 std::vector<NDArray> Model::run(const std::vector<NDArray>& inputs) {
+  const auto& declared = impl_->graph.inputs;
+  TM_USER_CHECK(inputs.size() == declared.size())
+      << "the model takes " << declared.size() << " inputs, " << inputs.size() << " were given";
   std::vector<graph::InputBinding> bindings;
   for (const NDArray& x : inputs) bindings.push_back({x.dtype(), x.shape(), x});
-  graph::Graph g = graph::specialize(impl_->graph, bindings, impl_->options.compile);
-  std::vector<NDArray> outputs;
-  for (const graph::Tensor& t : g.outputs) outputs.push_back(t->constant);
-  return outputs;
+  impl_->original_values = inputs;
+  return impl_->plan_for(bindings).executable->run(inputs);
 }
 
 }  // namespace taskmap

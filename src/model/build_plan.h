@@ -1,0 +1,23 @@
+#pragma once
+// From a specialized graph (every shape known, constants folded) to an Executable: one kernel per
+// operator (views alias their input instead), all kernels built in one parallel batch, and the
+// memory plan.
+#include <memory>
+
+#include "taskmap/graph/graph.h"
+#include "taskmap/model.h"
+#include "taskmap/runtime/executable.h"
+
+namespace taskmap::model {
+
+struct BuiltPlan {
+  std::shared_ptr<runtime::Executable> executable;
+  CompileReport report;  // all but `seconds`
+};
+
+BuiltPlan build_plan(const graph::Graph& graph, const ModelOptions& options);
+
+// Floating-point work of a task: 2 per multiply-add of every reduction.
+int64_t count_flops(const ir::Task& task);
+
+}  // namespace taskmap::model

@@ -1,0 +1,60 @@
+#include "taskmap/runtime/executable.h"
+
+#include <omp.h>
+
+#include <cstring>
+
+#include "taskmap/error.h"
+
+namespace taskmap::runtime {
+
+std::string TensorSpec::type_str() const {
+  return dtype.name() + shape_str(shape);
+}
+
+std::vector<NDArray> Executable::run(const std::vector<NDArray>& given) const {
+  TM_USER_CHECK(given.size() == inputs.size())
+      << "the model takes " << inputs.size() << " inputs, " << given.size() << " were given";
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    TM_USER_CHECK(given[i].defined() && given[i].dtype() == inputs[i].dtype &&
+                  given[i].shape() == inputs[i].shape)
+        << "input " << i << " ('" << inputs[i].name << "'): expected " << inputs[i].type_str()
+        << ", got " << (given[i].defined() ? given[i].type_str() : "nothing");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (arena_.nbytes() < static_cast<size_t>(arena_bytes)) arena_ = NDArray(ir::u8, {arena_bytes});
+  std::vector<NDArray> results;
+  for (const TensorSpec& spec : outputs) results.emplace_back(spec.dtype, spec.shape);
+
+  auto address = [&](const Slot& s) -> void* {
+    switch (s.kind) {
+      case Slot::Kind::input:
+        return const_cast<void*>(given[s.index].raw());
+      case Slot::Kind::output:
+        return results[s.index].raw();
+      case Slot::Kind::constant:
+        return const_cast<void*>(constants[s.index].raw());
+      case Slot::Kind::arena:
+        return static_cast<std::byte*>(arena_.raw()) + s.index;
+    }
+    return nullptr;
+  };
+
+  if (threads > 0) omp_set_num_threads(threads);
+  std::vector<void*> args;
+  for (const KernelCall& call : calls) {
+    args.clear();
+    for (const Slot& s : call.args) args.push_back(address(s));
+    int status = call.entry(args.data());
+    TM_USER_CHECK(status == 0) << "kernel '" << call.name
+                               << "' failed: " << call.library->last_error();
+  }
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    const Slot& s = output_sources[k];
+    if (s.kind == Slot::Kind::output && s.index == static_cast<int64_t>(k)) continue;
+    std::memcpy(results[k].raw(), address(s), results[k].nbytes());
+  }
+  return results;
+}
+
+}  // namespace taskmap::runtime
