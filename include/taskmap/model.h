@@ -55,6 +55,10 @@ class Model {
   // Compiles for `inputs` (if not compiled already) and reports on it.
   CompileReport compile(const std::vector<graph::InputBinding>& inputs);
 
+  // What compiling for `inputs` would give (operators, kernels, FLOPs, arena bytes) without
+  // building any kernel. Constant folding still runs.
+  CompileReport plan_only(const std::vector<graph::InputBinding>& inputs);
+
   // Runs on `inputs` (graph-input order). A wrong count, dtype or shape is a UserError naming the
   // input. Returns the outputs in graph-output order.
   std::vector<NDArray> run(const std::vector<NDArray>& inputs);

@@ -30,8 +30,11 @@ namespace {
 
 class PlanBuilder {
  public:
-  PlanBuilder(const graph::Graph& graph, const ModelOptions& options)
-      : graph_(graph), options_(options), exe_(std::make_shared<runtime::Executable>()) {}
+  PlanBuilder(const graph::Graph& graph, const ModelOptions& options, bool build)
+      : graph_(graph),
+        options_(options),
+        build_(build),
+        exe_(std::make_shared<runtime::Executable>()) {}
 
   BuiltPlan run() {
     exe_->threads = options_.threads;
@@ -69,7 +72,8 @@ class PlanBuilder {
     place_arena_buffers();
 
     int64_t before = build::build_stats().compiler_invocations.load();
-    std::vector<CompiledKernel> compiled = compile_kernels(kernels, options_.compile);
+    std::vector<CompiledKernel> compiled;
+    if (build_) compiled = compile_kernels(kernels, options_.compile);
     report_.kernels_built =
         static_cast<int>(build::build_stats().compiler_invocations.load() - before);
     for (size_t i = 0; i < compiled.size(); ++i) {
@@ -154,6 +158,7 @@ class PlanBuilder {
 
   const graph::Graph& graph_;
   const ModelOptions& options_;
+  bool build_;
   std::shared_ptr<runtime::Executable> exe_;
   CompileReport report_;
   std::unordered_map<const graph::TensorNode*, Slot> slots_;
@@ -165,8 +170,8 @@ class PlanBuilder {
 
 }  // namespace
 
-BuiltPlan build_plan(const graph::Graph& graph, const ModelOptions& options) {
-  return PlanBuilder(graph, options).run();
+BuiltPlan build_plan(const graph::Graph& graph, const ModelOptions& options, bool build) {
+  return PlanBuilder(graph, options, build).run();
 }
 
 }  // namespace taskmap::model

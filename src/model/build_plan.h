@@ -15,7 +15,8 @@ struct BuiltPlan {
   CompileReport report;  // all but `seconds`
 };
 
-BuiltPlan build_plan(const graph::Graph& graph, const ModelOptions& options);
+// With `build` false, no kernel is built and the executable has no calls (for inspection).
+BuiltPlan build_plan(const graph::Graph& graph, const ModelOptions& options, bool build = true);
 
 // Floating-point work of a task: 2 per multiply-add of every reduction.
 int64_t count_flops(const ir::Task& task);

@@ -121,6 +121,11 @@ CompileReport Model::compile(const std::vector<graph::InputBinding>& inputs) {
   return impl_->plan_for(inputs).report;
 }
 
+CompileReport Model::plan_only(const std::vector<graph::InputBinding>& inputs) {
+  graph::Graph specialized = graph::specialize(impl_->graph, inputs, impl_->options.compile);
+  return model::build_plan(specialized, impl_->options, /*build=*/false).report;
+}
+
 std::vector<NDArray> Model::run(const std::vector<NDArray>& inputs) {
   const auto& declared = impl_->graph.inputs;
   TM_USER_CHECK(inputs.size() == declared.size())

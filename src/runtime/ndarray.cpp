@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <new>
 #include <sstream>
@@ -13,11 +14,31 @@ namespace {
 
 using ir::ScalarKind;
 
+// IEEE half <-> float by hand: portable across compilers (clang 14 has no x86 _Float16).
 float f16_to_float(uint16_t h) {
-  return static_cast<float>(std::bit_cast<_Float16>(h));
+  uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exponent = (h >> 10) & 0x1fu;
+  uint32_t mantissa = h & 0x3ffu;
+  if (exponent == 0x1f) return std::bit_cast<float>(sign | 0x7f800000u | (mantissa << 13));
+  if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24
+    float magnitude = static_cast<float>(mantissa) * 0x1p-24f;
+    return sign ? -magnitude : magnitude;
+  }
+  return std::bit_cast<float>(sign | ((exponent + 112) << 23) | (mantissa << 13));
 }
+
 uint16_t float_to_f16(float f) {
-  return std::bit_cast<uint16_t>(static_cast<_Float16>(f));
+  uint32_t bits = std::bit_cast<uint32_t>(f);
+  uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
+  uint32_t abs = bits & 0x7fffffffu;
+  if (abs > 0x7f800000u) return sign | 0x7e00u;   // NaN
+  if (abs >= 0x477ff000u) return sign | 0x7c00u;  // rounds to infinity
+  if (abs < 0x38800000u) {                        // subnormal half (or zero)
+    float magnitude = std::bit_cast<float>(abs);
+    return sign | static_cast<uint16_t>(std::nearbyint(magnitude * 0x1p24f));
+  }
+  uint32_t rounded = abs + 0xfffu + ((abs >> 13) & 1u);  // round to nearest even
+  return sign | static_cast<uint16_t>((rounded - 0x38000000u) >> 13);
 }
 
 float bf16_to_float(uint16_t h) {
@@ -39,11 +60,17 @@ std::shared_ptr<std::byte[]> allocate(size_t bytes) {
       p, [](std::byte* q) { ::operator delete(q, std::align_val_t(64)); });
 }
 
+constexpr int64_t kMaxBytes = int64_t(1) << 40;
+
 }  // namespace
 
 int64_t shape_numel(const std::vector<int64_t>& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape) {
+    TM_USER_CHECK(d >= 0) << "negative dimension in shape " << shape_str(shape);
+    TM_USER_CHECK(!__builtin_mul_overflow(n, d, &n))
+        << "shape " << shape_str(shape) << " has too many elements";
+  }
   return n;
 }
 

@@ -2,32 +2,14 @@
 // one-line message that names the problem; valid expressions print the mapping and exit 0.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <string>
+
+#include "errors/cli_support.h"
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
-// Runs the CLI with `args` (already shell-quoted) and captures its output and exit status.
-Result run_cli(const std::string& args) {
-  const std::string command = std::string("'") + TASKMAP_CLI_PATH + "' " + args + " 2>&1";
-  Result result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe))
-    result.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using taskmap::testing::run_cli;
+using Result = taskmap::testing::CliResult;
 
 // A failing run: exit status 1 and exactly one line, "taskmap: error: ...".
 void expect_error(const std::string& args, const std::string& message) {

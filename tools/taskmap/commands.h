@@ -15,4 +15,13 @@ void add_cache_command(CLI::App& app);
 // `taskmap demo`: compiles, checks and times a task-mapped matmul and an auto-scheduled softmax.
 void add_demo_command(CLI::App& app);
 
+// `taskmap run MODEL ...`: compiles an ONNX model, runs it once, writes the outputs.
+void add_run_command(CLI::App& app);
+
+// `taskmap bench MODEL ...`: latency median / min / max after compilation.
+void add_bench_command(CLI::App& app);
+
+// `taskmap inspect MODEL ...`: inputs, outputs, operator histogram, FLOPs, memory plan.
+void add_inspect_command(CLI::App& app);
+
 }  // namespace taskmap::cli

@@ -11,6 +11,9 @@
 int main(int argc, char** argv) {
   CLI::App app{"taskmap: a deep learning compiler built on task mappings", "taskmap"};
   app.require_subcommand(1);
+  taskmap::cli::add_run_command(app);
+  taskmap::cli::add_bench_command(app);
+  taskmap::cli::add_inspect_command(app);
   taskmap::cli::add_mapping_command(app);
   taskmap::cli::add_cache_command(app);
   taskmap::cli::add_demo_command(app);

@@ -41,6 +41,7 @@ class Dim {
 
 using Shape = std::vector<Dim>;
 std::string shape_str(const Shape& shape);
+using taskmap::shape_str;  // the concrete form, std::vector<int64_t>, stays visible here
 bool is_known(const Shape& shape);
 std::vector<int64_t> known_sizes(const Shape& shape);  // requires is_known(shape)
 Shape to_shape(const std::vector<int64_t>& sizes);

@@ -14,7 +14,8 @@ using graph::AttrValue;
 using graph::Graph;
 using graph::Tensor;
 
-constexpr int kMinOpset = 7;
+// Opsets before 7 are read too: an operator whose semantics changed says so itself (min_opset).
+constexpr int kMinOpset = 1;
 constexpr int kMaxOpset = 21;
 
 // Names visible in a graph: its own, then its enclosing graph's (If branches read outer tensors).
@@ -78,12 +79,12 @@ class Importer {
   Tensor tensor_of_value_info(const ::onnx::ValueInfoProto& info, const char* role) {
     std::string what = where() + role + " '" + info.name() + "': ";
     TM_USER_CHECK(info.type().has_tensor_type())
-        << what << "only tensors are supported (this is a "
+        << what << "a "
         << (info.type().has_sequence_type()   ? "sequence"
             : info.type().has_optional_type() ? "optional"
             : info.type().has_map_type()      ? "map"
                                               : "value of unknown type")
-        << ")";
+        << " is not supported (only tensors are)";
     const auto& tt = info.type().tensor_type();
     ir::DType dtype = dtype_from_onnx(tt.elem_type(), what);
     graph::Shape shape;
@@ -144,26 +145,34 @@ class Importer {
   NDArray constant_value(const ::onnx::NodeProto& node, const graph::OperatorNode& op) {
     std::string what = node_where(node);
     TM_USER_CHECK(op.attrs.size() == 1) << what << "needs exactly one value attribute";
-    const auto& [name, value] = *op.attrs.begin();
-    if (name == "value") return std::get<NDArray>(value);
-    auto vector_of = [](ir::DType dtype, auto values) {
+    const std::string& name = op.attrs.begin()->first;
+    const AttrValue& value = op.attrs.begin()->second;
+    auto expect = [&](auto* p, const char* kind) {
+      TM_USER_CHECK(p != nullptr) << what << "attribute '" << name << "' must be " << kind
+                                  << ", got " << graph::attr_kind_name(value);
+      return p;
+    };
+    auto from_doubles = [](ir::DType dtype, const std::vector<double>& values) {
       NDArray out(dtype, {static_cast<int64_t>(values.size())});
-      for (size_t i = 0; i < values.size(); ++i) out.set_double(i, static_cast<double>(values[i]));
+      for (size_t i = 0; i < values.size(); ++i) out.set_double(static_cast<int64_t>(i), values[i]);
       return out;
     };
-    if (name == "value_float")
-      return vector_of(ir::f32, std::vector{std::get<double>(value)}).reshaped({});
-    if (name == "value_int")
-      return vector_of(ir::i64, std::vector{std::get<int64_t>(value)}).reshaped({});
-    if (name == "value_floats") return vector_of(ir::f32, std::get<std::vector<double>>(value));
-    if (name == "value_ints") {
-      const auto& v = std::get<std::vector<int64_t>>(value);
-      NDArray out(ir::i64, {static_cast<int64_t>(v.size())});
-      for (size_t i = 0; i < v.size(); ++i) out.set_int(i, v[i]);
+    auto from_ints = [](const std::vector<int64_t>& values) {
+      NDArray out(ir::i64, {static_cast<int64_t>(values.size())});
+      for (size_t i = 0; i < values.size(); ++i) out.set_int(static_cast<int64_t>(i), values[i]);
       return out;
-    }
-    TM_USER_ERROR() << what << "attribute '" << name << "' is not supported (strings and sparse "
-                    << "tensors are not)";
+    };
+    if (name == "value") return *expect(std::get_if<NDArray>(&value), "a tensor");
+    if (name == "value_float")
+      return from_doubles(ir::f32, {*expect(std::get_if<double>(&value), "a float")}).reshaped({});
+    if (name == "value_int")
+      return from_ints({*expect(std::get_if<int64_t>(&value), "an int")}).reshaped({});
+    if (name == "value_floats")
+      return from_doubles(ir::f32, *expect(std::get_if<std::vector<double>>(&value), "floats"));
+    if (name == "value_ints")
+      return from_ints(*expect(std::get_if<std::vector<int64_t>>(&value), "ints"));
+    TM_USER_ERROR() << what << "attribute '" << name
+                    << "' is not supported (strings and sparse tensors are not)";
   }
 
   void import_node(const ::onnx::NodeProto& node, Graph& g, Scope& scope) {

@@ -1,4 +1,6 @@
 // TensorProto <-> NDArray, and the .pb tensor files of the ONNX test data.
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -73,14 +75,23 @@ int dtype_to_onnx(ir::DType dtype) {
 
 namespace {
 
+int64_t parse_count(const std::string& text, const std::string& where) {
+  char* end = nullptr;
+  errno = 0;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  TM_USER_CHECK(!text.empty() && *end == '\0' && errno == 0 && value >= 0)
+      << where << "external data offset or length '" << text << "' is not a non-negative integer";
+  return value;
+}
+
 std::string external_bytes(const TensorProto& proto, const std::string& where,
                            const std::string& base_dir) {
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto& entry : proto.external_data()) {
     if (entry.key() == "location") location = entry.value();
-    if (entry.key() == "offset") offset = std::stoll(entry.value());
-    if (entry.key() == "length") length = std::stoll(entry.value());
+    if (entry.key() == "offset") offset = parse_count(entry.value(), where);
+    if (entry.key() == "length") length = parse_count(entry.value(), where);
   }
   TM_USER_CHECK(!location.empty())
       << where << "external data of '" << proto.name() << "' has no location";
@@ -91,7 +102,7 @@ std::string external_bytes(const TensorProto& proto, const std::string& where,
   TM_USER_CHECK(offset >= 0 && offset <= static_cast<int64_t>(bytes.size()))
       << where << "external data offset " << offset << " is past the end of '" << path << "'";
   if (length < 0) length = static_cast<int64_t>(bytes.size()) - offset;
-  TM_USER_CHECK(offset + length <= static_cast<int64_t>(bytes.size()))
+  TM_USER_CHECK(length <= static_cast<int64_t>(bytes.size()) - offset)
       << where << "external data of '" << proto.name() << "' is truncated in '" << path << "'";
   return bytes.substr(offset, length);
 }
@@ -104,49 +115,65 @@ NDArray tensor_from_proto(const TensorProto& proto, const std::string& where,
   ir::DType dtype = dtype_from_onnx(proto.data_type(), what);
   std::vector<int64_t> shape(proto.dims().begin(), proto.dims().end());
   for (int64_t d : shape) TM_USER_CHECK(d >= 0) << what << "negative dimension " << d;
-  TM_USER_CHECK(shape_numel(shape) < (int64_t(1) << 40)) << what << "too many elements";
-  NDArray out(dtype, shape);
-  int64_t n = out.numel();
+  int64_t n = shape_numel(shape);
+  int64_t bytes = 0;
+  TM_USER_CHECK(!__builtin_mul_overflow(n, int64_t{dtype.bytes()}, &bytes))
+      << what << "shape " << shape_str(shape) << " has too many elements";
 
-  auto copy_raw = [&](const std::string& bytes) {
-    TM_USER_CHECK(bytes.size() == out.nbytes())
-        << what << "holds " << bytes.size() << " bytes of data, but " << out.type_str() << " needs "
-        << out.nbytes();
-    std::memcpy(out.raw(), bytes.data(), bytes.size());
+  // The data's size is checked before anything is allocated: a corrupt header must not make us
+  // allocate gigabytes.
+  auto check_bytes = [&](size_t have) {
+    TM_USER_CHECK(static_cast<int64_t>(have) == bytes)
+        << what << "holds " << have << " bytes of data, but " << dtype.name() << shape_str(shape)
+        << " needs " << bytes;
   };
   if (proto.data_location() == TensorProto::EXTERNAL) {
-    copy_raw(external_bytes(proto, what, base_dir));
+    std::string data = external_bytes(proto, what, base_dir);
+    check_bytes(data.size());
+    NDArray out(dtype, shape);
+    std::memcpy(out.raw(), data.data(), data.size());
     return out;
   }
   if (proto.has_raw_data()) {
-    copy_raw(proto.raw_data());
+    check_bytes(proto.raw_data().size());
+    NDArray out(dtype, shape);
+    std::memcpy(out.raw(), proto.raw_data().data(), proto.raw_data().size());
     return out;
   }
-  auto check_count = [&](int64_t count) {
-    TM_USER_CHECK(count == n) << what << "holds " << count << " values, but " << out.type_str()
-                              << " needs " << n;
-  };
+  int64_t count = 0;
   switch (proto.data_type()) {
     case TensorProto::FLOAT:
-      check_count(proto.float_data_size());
+      count = proto.float_data_size();
+      break;
+    case TensorProto::DOUBLE:
+      count = proto.double_data_size();
+      break;
+    case TensorProto::INT64:
+      count = proto.int64_data_size();
+      break;
+    default:
+      count = proto.int32_data_size();
+      break;
+  }
+  TM_USER_CHECK(count == n) << what << "holds " << count << " values, but " << dtype.name()
+                            << shape_str(shape) << " needs " << n;
+  NDArray out(dtype, shape);
+  switch (proto.data_type()) {
+    case TensorProto::FLOAT:
       for (int64_t i = 0; i < n; ++i) out.data<float>()[i] = proto.float_data(i);
       break;
     case TensorProto::DOUBLE:
-      check_count(proto.double_data_size());
       for (int64_t i = 0; i < n; ++i) out.data<double>()[i] = proto.double_data(i);
       break;
     case TensorProto::INT64:
-      check_count(proto.int64_data_size());
       for (int64_t i = 0; i < n; ++i) out.data<int64_t>()[i] = proto.int64_data(i);
       break;
     case TensorProto::FLOAT16:
     case TensorProto::BFLOAT16:
-      check_count(proto.int32_data_size());
       for (int64_t i = 0; i < n; ++i)
         out.data<uint16_t>()[i] = static_cast<uint16_t>(proto.int32_data(i));
       break;
     default:  // int32, int16, int8, uint8, bool: all in int32_data
-      check_count(proto.int32_data_size());
       for (int64_t i = 0; i < n; ++i) out.set_int(i, proto.int32_data(i));
       break;
   }

@@ -1,0 +1,113 @@
+#include "model_args.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include "taskmap/error.h"
+#include "taskmap/frontend/onnx.h"
+#include "taskmap/runtime/npy.h"
+
+namespace taskmap::cli {
+
+void ModelArgs::add_to(CLI::App* cmd, bool with_inputs) {
+  cmd->add_option("model", path, "ONNX model file")->required();
+  cmd->add_option("--threads", threads, "Threads the kernels use (default: one per core)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--dim", dims, "Size of a symbolic input dimension, NAME=VALUE (repeatable)");
+  if (with_inputs) {
+    cmd->add_option("--input", inputs,
+                    "Input tensor file (.pb TensorProto or .npy), in graph-input order "
+                    "(repeatable; default: seeded random inputs)");
+    cmd->add_option("--seed", seed, "Seed of the random inputs (default 0)");
+  }
+}
+
+Model ModelArgs::load() const {
+  ModelOptions options;
+  options.threads = threads;
+  for (const std::string& d : dims) {
+    size_t eq = d.find('=');
+    TM_USER_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < d.size())
+        << "--dim '" << d << "': expected NAME=VALUE";
+    std::string value = d.substr(eq + 1);
+    char* end = nullptr;
+    long long v = std::strtoll(value.c_str(), &end, 10);
+    TM_USER_CHECK(*end == '\0' && v > 0)
+        << "--dim '" << d << "': the value must be a positive integer";
+    options.dims[d.substr(0, eq)] = v;
+  }
+  return Model::load(path, options);
+}
+
+NDArray read_tensor_file(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  if (ext == ".npy") return load_npy(path);
+  TM_USER_CHECK(ext == ".pb") << "input file '" << path
+                              << "': expected a .pb (ONNX TensorProto) or .npy file";
+  return onnx::load_tensor(path);
+}
+
+std::vector<NDArray> ModelArgs::make_inputs(const Model& model) const {
+  const auto& declared = model.graph().inputs;
+  std::vector<NDArray> values;
+  if (!inputs.empty()) {
+    TM_USER_CHECK(inputs.size() == declared.size())
+        << "the model takes " << declared.size() << " inputs, " << inputs.size()
+        << " --input files were given";
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      NDArray v = read_tensor_file(inputs[i]);
+      const graph::TensorNode& t = *declared[i];
+      bool shape_ok = v.rank() == static_cast<int64_t>(t.shape.size());
+      for (size_t d = 0; shape_ok && d < t.shape.size(); ++d)
+        shape_ok = !t.shape[d].is_known() || t.shape[d].size() == v.shape()[d];
+      TM_USER_CHECK(v.dtype() == t.dtype && shape_ok)
+          << "input file '" << inputs[i] << "' holds " << v.type_str() << ", but input '" << t.name
+          << "' is " << t.type_str();
+      values.push_back(v);
+    }
+    return values;
+  }
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> real(-1.0, 1.0);
+  std::uniform_int_distribution<int64_t> small(0, 9);
+  for (const graph::InputBinding& b : model.default_bindings()) {
+    NDArray v(b.dtype, b.shape);
+    for (int64_t i = 0; i < v.numel(); ++i) {
+      if (b.dtype.is_float())
+        v.set_double(i, real(rng));
+      else if (b.dtype.is_bool())
+        v.set_int(i, small(rng) % 2);
+      else
+        v.set_int(i, small(rng));
+    }
+    values.push_back(v);
+  }
+  return values;
+}
+
+std::string summarize(const NDArray& value) {
+  std::string s = value.type_str();
+  if (value.numel() == 0) return s + "  (empty)";
+  double lo = INFINITY, hi = -INFINITY, sum = 0;
+  int64_t nan = 0;
+  for (int64_t i = 0; i < value.numel(); ++i) {
+    double x = value.get_double(i);
+    if (std::isnan(x)) {
+      ++nan;
+      continue;
+    }
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+    sum += x;
+  }
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "  min %.6g  max %.6g  mean %.6g", lo, hi,
+                sum / static_cast<double>(std::max<int64_t>(1, value.numel() - nan)));
+  s += buf;
+  if (nan) s += "  (" + std::to_string(nan) + " NaN)";
+  return s;
+}
+
+}  // namespace taskmap::cli

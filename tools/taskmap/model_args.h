@@ -1,0 +1,35 @@
+#pragma once
+// Options shared by the commands that take a model (run, bench, inspect): the model path,
+// --threads, --dim NAME=VALUE, --input FILE, and the helpers that turn them into a Model and its
+// inputs.
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "taskmap/model.h"
+
+namespace taskmap::cli {
+
+struct ModelArgs {
+  std::string path;
+  int threads = 0;
+  std::vector<std::string> dims;    // "NAME=VALUE"
+  std::vector<std::string> inputs;  // .pb or .npy files, in graph-input order
+  uint64_t seed = 0;
+
+  // Registers MODEL, --threads, --dim (and --input, --seed when `with_inputs`).
+  void add_to(CLI::App* cmd, bool with_inputs);
+  Model load() const;  // parses --dim; a bad one is a UserError
+  // The --input files read and checked against the model's inputs, or seeded random inputs of
+  // the declared shapes when none are given.
+  std::vector<NDArray> make_inputs(const Model& model) const;
+};
+
+// Reads a .pb (TensorProto) or .npy file, by extension.
+NDArray read_tensor_file(const std::string& path);
+
+// "f32[1, 1000]  min -3.1  max 4.2  mean 0.01".
+std::string summarize(const NDArray& value);
+
+}  // namespace taskmap::cli
