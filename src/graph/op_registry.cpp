@@ -16,6 +16,9 @@ const std::unordered_map<std::string, OpDef>& registry() {
     ops::register_tensor_ops(defs);
     ops::register_reduce_ops(defs);
     ops::register_nn_ops(defs);
+    ops::register_loss_ops(defs);
+    ops::register_quantize_ops(defs);
+    ops::register_signal_ops(defs);
     std::unordered_map<std::string, OpDef> by_type;
     for (OpDef& def : defs) {
       TM_ASSERT(def.lower || (def.infer && def.evaluate))

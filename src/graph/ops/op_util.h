@@ -33,5 +33,8 @@ void register_elementwise_ops(std::vector<OpDef>& defs);
 void register_tensor_ops(std::vector<OpDef>& defs);
 void register_reduce_ops(std::vector<OpDef>& defs);
 void register_nn_ops(std::vector<OpDef>& defs);
+void register_loss_ops(std::vector<OpDef>& defs);
+void register_quantize_ops(std::vector<OpDef>& defs);
+void register_signal_ops(std::vector<OpDef>& defs);
 
 }  // namespace taskmap::graph::ops
