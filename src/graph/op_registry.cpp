@@ -19,6 +19,7 @@ const std::unordered_map<std::string, OpDef>& registry() {
     ops::register_loss_ops(defs);
     ops::register_quantize_ops(defs);
     ops::register_signal_ops(defs);
+    ops::register_misc_ops(defs);
     std::unordered_map<std::string, OpDef> by_type;
     for (OpDef& def : defs) {
       TM_ASSERT(def.lower || (def.infer && def.evaluate))

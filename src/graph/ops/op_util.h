@@ -36,5 +36,6 @@ void register_nn_ops(std::vector<OpDef>& defs);
 void register_loss_ops(std::vector<OpDef>& defs);
 void register_quantize_ops(std::vector<OpDef>& defs);
 void register_signal_ops(std::vector<OpDef>& defs);
+void register_misc_ops(std::vector<OpDef>& defs);
 
 }  // namespace taskmap::graph::ops
