@@ -1,13 +1,16 @@
 #include "taskmap/graph/builder.h"
 
 #include <cmath>
+#include <numbers>
 
 #include "taskmap/error.h"
 #include "taskmap/graph/op_registry.h"
 
 namespace taskmap::graph {
 
-GraphBuilder::GraphBuilder(std::string name, uint64_t seed) : rng_(seed) { graph_.name = std::move(name); }
+GraphBuilder::GraphBuilder(std::string name, uint64_t seed) : rng_(seed) {
+  graph_.name = std::move(name);
+}
 
 std::string GraphBuilder::fresh(const std::string& prefix) {
   return prefix + "_" + std::to_string(counters_[prefix]++);
@@ -47,7 +50,8 @@ Tensor GraphBuilder::ints(const std::vector<int64_t>& values) {
 
 Tensor GraphBuilder::weight(const std::vector<int64_t>& shape, double scale) {
   if (scale == 0) {
-    int64_t fan_in = shape.size() <= 1 ? (shape.empty() ? 1 : shape[0]) : shape_numel(shape) / shape[0];
+    int64_t fan_in =
+        shape.size() <= 1 ? (shape.empty() ? 1 : shape[0]) : shape_numel(shape) / shape[0];
     scale = 1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(fan_in, 1)));
   }
   NDArray v(ir::f32, shape);
@@ -71,7 +75,8 @@ std::vector<Tensor> GraphBuilder::op(const std::string& type, const std::vector<
   node->inputs = inputs;
   node->attrs = std::move(attrs);
   for (int k = 0; k < num_outputs; ++k) {
-    Tensor t = make_tensor(node->name + (num_outputs > 1 ? "_" + std::to_string(k) : ""), ir::f32, {});
+    Tensor t =
+        make_tensor(node->name + (num_outputs > 1 ? "_" + std::to_string(k) : ""), ir::f32, {});
     t->type_known = false;
     node->outputs.push_back(t);
   }
@@ -80,7 +85,8 @@ std::vector<Tensor> GraphBuilder::op(const std::string& type, const std::vector<
   bool known = true;
   for (const Tensor& t : node->inputs) known &= !t || (t->type_known && is_known(t->shape));
   if (known) {
-    std::vector<OutputType> types = infer_output_types(*node, "graph builder '" + graph_.name + "'");
+    std::vector<OutputType> types =
+        infer_output_types(*node, "graph builder '" + graph_.name + "'");
     for (size_t k = 0; k < node->outputs.size() && k < types.size(); ++k) {
       node->outputs[k]->dtype = types[k].dtype;
       node->outputs[k]->shape = to_shape(types[k].shape);
@@ -95,11 +101,13 @@ Tensor GraphBuilder::op1(const std::string& type, const std::vector<Tensor>& inp
   return op(type, inputs, std::move(attrs), 1).front();
 }
 
-Tensor GraphBuilder::conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvAttrs& a) {
+Tensor GraphBuilder::conv2d(const Tensor& x, const Tensor& w, const Tensor& bias,
+                            const ConvAttrs& a) {
   std::vector<Tensor> inputs = {x, w};
   if (bias) inputs.push_back(bias);
-  return op1("Conv", inputs,
-             {{"strides", a.strides}, {"pads", a.pads}, {"dilations", a.dilations}, {"group", a.group}});
+  return op1(
+      "Conv", inputs,
+      {{"strides", a.strides}, {"pads", a.pads}, {"dilations", a.dilations}, {"group", a.group}});
 }
 
 Tensor GraphBuilder::batch_norm(const Tensor& x, double epsilon, double gamma_scale) {
@@ -108,19 +116,21 @@ Tensor GraphBuilder::batch_norm(const Tensor& x, double epsilon, double gamma_sc
   int64_t c = x->shape[1].size();
   return op1("BatchNormalization",
              {x, uniform({c}, 0.5 * gamma_scale, 1.5 * gamma_scale), uniform({c}, -0.1, 0.1),
-              uniform({c}, -0.1, 0.1),
-              uniform({c}, 0.5, 1.5)},
+              uniform({c}, -0.1, 0.1), uniform({c}, 0.5, 1.5)},
              {{"epsilon", epsilon}});
 }
 
-Tensor GraphBuilder::relu6(const Tensor& x) { return op1("Clip", {x, scalar(0.0), scalar(6.0)}); }
+Tensor GraphBuilder::relu6(const Tensor& x) {
+  return op1("Clip", {x, scalar(0.0), scalar(6.0)});
+}
 
 Tensor GraphBuilder::gemm(const Tensor& a, const Tensor& w, const Tensor& bias, bool trans_b) {
   return op1("Gemm", {a, w, bias}, {{"transB", static_cast<int64_t>(trans_b)}});
 }
 
 Tensor GraphBuilder::max_pool(const Tensor& x, const PoolAttrs& a) {
-  return op1("MaxPool", {x}, {{"kernel_shape", a.kernel}, {"strides", a.strides}, {"pads", a.pads}});
+  return op1("MaxPool", {x},
+             {{"kernel_shape", a.kernel}, {"strides", a.strides}, {"pads", a.pads}});
 }
 
 Tensor GraphBuilder::average_pool(const Tensor& x, const PoolAttrs& a) {
@@ -131,7 +141,9 @@ Tensor GraphBuilder::average_pool(const Tensor& x, const PoolAttrs& a) {
               {"count_include_pad", static_cast<int64_t>(a.count_include_pad)}});
 }
 
-Tensor GraphBuilder::flatten(const Tensor& x, int64_t axis) { return op1("Flatten", {x}, {{"axis", axis}}); }
+Tensor GraphBuilder::flatten(const Tensor& x, int64_t axis) {
+  return op1("Flatten", {x}, {{"axis", axis}});
+}
 
 Tensor GraphBuilder::reshape(const Tensor& x, const std::vector<int64_t>& shape) {
   return op1("Reshape", {x, ints(shape)});
@@ -145,10 +157,13 @@ Tensor GraphBuilder::concat(const std::vector<Tensor>& xs, int64_t axis) {
   return op1("Concat", xs, {{"axis", axis}});
 }
 
-Tensor GraphBuilder::softmax(const Tensor& x, int64_t axis) { return op1("Softmax", {x}, {{"axis", axis}}); }
+Tensor GraphBuilder::softmax(const Tensor& x, int64_t axis) {
+  return op1("Softmax", {x}, {{"axis", axis}});
+}
 
 Tensor GraphBuilder::layer_norm(const Tensor& x, int64_t features, double epsilon) {
-  return op1("LayerNormalization", {x, uniform({features}, 0.8, 1.2), uniform({features}, -0.1, 0.1)},
+  return op1("LayerNormalization",
+             {x, uniform({features}, 0.8, 1.2), uniform({features}, -0.1, 0.1)},
              {{"axis", int64_t{-1}}, {"epsilon", epsilon}});
 }
 
@@ -161,7 +176,7 @@ Tensor GraphBuilder::gelu(const Tensor& x) {
 Tensor GraphBuilder::gelu_tanh(const Tensor& x) {
   Tensor cube = mul(mul(x, x), x);
   Tensor inner = add(x, mul(cube, scalar(0.044715)));
-  Tensor t = op1("Tanh", {mul(inner, scalar(std::sqrt(2.0 / M_PI)))});
+  Tensor t = op1("Tanh", {mul(inner, scalar(std::sqrt(2.0 / std::numbers::pi)))});
   return mul(mul(x, scalar(0.5)), add(t, scalar(1.0)));
 }
 

@@ -24,4 +24,8 @@ void add_bench_command(CLI::App& app);
 // `taskmap inspect MODEL ...`: inputs, outputs, operator histogram, FLOPs, memory plan.
 void add_inspect_command(CLI::App& app);
 
+// `taskmap export NAME -o FILE.onnx [--seed S]` / `taskmap export --list`: writes a bundled
+// model as ONNX (opset 17).
+void add_export_command(CLI::App& app);
+
 }  // namespace taskmap::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   taskmap::cli::add_run_command(app);
   taskmap::cli::add_bench_command(app);
   taskmap::cli::add_inspect_command(app);
+  taskmap::cli::add_export_command(app);
   taskmap::cli::add_mapping_command(app);
   taskmap::cli::add_cache_command(app);
   taskmap::cli::add_demo_command(app);
