@@ -67,14 +67,25 @@ Expr reduce(ReduceOp op, std::vector<int64_t> extents, const std::function<Expr(
 std::vector<Expr> collect_computes(const std::vector<Expr>& outputs) {
   std::vector<Expr> order;
   std::unordered_set<const void*> done;
+  // Finds the computes a value loads without entering their values: visit_compute enters each
+  // one once, so a chain of computes that read their predecessor several times stays linear.
+  struct LoadFinder : IRVisitor {
+    std::function<void(const Expr&)> on_compute;
+    void visit_Load(const LoadNode* op) override {
+      if (op->buffer.as<ComputeNode>()) {
+        on_compute(op->buffer);
+      } else {
+        visit(op->buffer);
+      }
+      for (const Expr& i : op->indices) visit(i);
+    }
+  };
   std::function<void(const Expr&)> visit_compute = [&](const Expr& c) {
     if (done.count(c.get())) return;
     done.insert(c.get());
-    post_order_visit(c.as<ComputeNode>()->value, [&](const Expr& e) {
-      if (const auto* l = e.as<LoadNode>()) {
-        if (l->buffer.as<ComputeNode>()) visit_compute(l->buffer);
-      }
-    });
+    LoadFinder finder;
+    finder.on_compute = visit_compute;
+    finder.visit(c.as<ComputeNode>()->value);
     order.push_back(c);
   };
   for (const Expr& o : outputs) {

@@ -348,10 +348,12 @@ class VarCollector : public IRVisitor {
   std::unordered_set<const void*> bound;
   std::vector<Var> used;
   std::unordered_set<const void*> used_set;
+  std::unordered_set<const void*> visited;  // a shared subexpression is entered once
 
   using IRVisitor::visit;
   void visit(const Expr& e) override {
-    if (e.defined() && e.kind() == NodeKind::Var && used_set.insert(e.get()).second) {
+    if (!e.defined() || !visited.insert(e.get()).second) return;
+    if (e.kind() == NodeKind::Var && used_set.insert(e.get()).second) {
       used.push_back(Var::from(e));
     }
     IRVisitor::visit(e);

@@ -17,11 +17,22 @@ int64_t count_flops(const ir::Task& task) {
   std::unordered_set<const ir::ExprNode*> seen;
   for (const ir::Expr& c : ir::collect_computes(task.outputs())) {
     int64_t numel = shape_numel(c.type().shape());
-    ir::post_order_visit(c.as<ir::ComputeNode>()->value, [&](const ir::Expr& e) {
-      const auto* r = e.as<ir::ReduceNode>();
-      if (!r || !seen.insert(r).second) return;
-      flops += 2 * numel * shape_numel(r->extents);
-    });
+    // The reductions of this compute only: loads of other computes are not entered.
+    struct ReduceFinder : ir::IRVisitor {
+      std::function<void(const ir::ReduceNode*)> on_reduce;
+      void visit_Reduce(const ir::ReduceNode* op) override {
+        on_reduce(op);
+        ir::IRVisitor::visit_Reduce(op);
+      }
+      void visit_Load(const ir::LoadNode* op) override {
+        if (!op->buffer.as<ir::ComputeNode>()) visit(op->buffer);
+        for (const ir::Expr& i : op->indices) visit(i);
+      }
+    } finder;
+    finder.on_reduce = [&](const ir::ReduceNode* r) {
+      if (seen.insert(r).second) flops += 2 * numel * shape_numel(r->extents);
+    };
+    finder.visit(c.as<ir::ComputeNode>()->value);
   }
   return flops;
 }

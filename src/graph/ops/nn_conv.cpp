@@ -1,0 +1,288 @@
+// Convolutions: Conv, ConvTranspose, ConvInteger, QLinearConv.
+//
+// Each is one compute with one reduction over (input channels of the group, kernel dims); the
+// padding is never materialized: window positions outside the input contribute zero.
+#include "graph/ops/nn_util.h"
+
+namespace taskmap::graph::ops {
+namespace {
+
+using ir::Expr;
+using ir::Index;
+
+// The geometry of a convolution: input x [N, C, spatial...], output [N, M, out...].
+struct ConvShape {
+  int64_t n = 0, c = 0, m = 0, group = 1;
+  std::vector<Window> windows;
+  std::vector<int64_t> kernel() const {
+    std::vector<int64_t> k;
+    for (const Window& w : windows) k.push_back(w.kernel);
+    return k;
+  }
+};
+
+std::vector<int64_t> spatial(const std::vector<int64_t>& shape) {
+  return {shape.begin() + 2, shape.end()};
+}
+
+// Checks the ranks of x and w, the group count and kernel_shape.
+void check_conv_inputs(const OpContext& ctx, int64_t group) {
+  const auto& x = ctx.shape(0);
+  const auto& w = ctx.shape(1);
+  TM_OP_CHECK(ctx, x.size() >= 3 && w.size() == x.size())
+      << "x and w must have the same rank (3 or more), got " << x.size() << " and " << w.size();
+  TM_OP_CHECK(ctx, group > 0 && x[1] % group == 0)
+      << "group " << group << " does not divide the " << x[1] << " input channels";
+  if (ctx.has_attr("kernel_shape")) {
+    TM_OP_CHECK(ctx, ctx.attr_ints("kernel_shape") == spatial(w))
+        << "kernel_shape does not match the weight's spatial dims";
+  }
+}
+
+ConvShape conv_shape(const OpContext& ctx) {
+  ConvShape s;
+  s.group = ctx.attr_int("group", 1);
+  check_conv_inputs(ctx, s.group);
+  const auto& x = ctx.shape(0);
+  const auto& w = ctx.shape(1);
+  s.n = x[0];
+  s.c = x[1];
+  s.m = w[0];
+  TM_OP_CHECK(ctx, w[1] * s.group == s.c && s.m % s.group == 0)
+      << "w of shape [" << w[0] << ", " << w[1] << ", ...] does not fit " << s.c
+      << " input channels in " << s.group << " groups";
+  s.windows = sliding_windows(ctx, spatial(x), spatial(w));
+  return s;
+}
+
+std::vector<int64_t> output_shape(const ConvShape& s) {
+  std::vector<int64_t> out = {s.n, s.m};
+  for (const Window& w : s.windows) out.push_back(w.out);
+  return out;
+}
+
+// sum over (c, k...) of product(x[n, g * C/G + c, pos...], w[m, c, k...]) for output index `o`;
+// positions outside the input add nothing.
+Expr conv_reduce(const ConvShape& s, const ir::Var& x, const ir::Var& w, const Index& o,
+                 ir::DType acc, const std::function<Expr(Expr, Expr)>& product) {
+  const int64_t cg = s.c / s.group, mg = s.m / s.group;
+  Expr first_channel = s.group == 1 ? Expr(0) : (mg == 1 ? o[1] : o[1] / mg) * cg;
+  std::vector<int64_t> extents = {cg};
+  for (const Window& win : s.windows) extents.push_back(win.kernel);
+  return sum_reduce(
+      extents,
+      [&](const Index& r) {
+        Index xi = {o[0], s.group == 1 ? r[0] : first_channel + r[0]};
+        Index wi = {o[1], r[0]};
+        std::vector<Expr> inside;
+        for (size_t d = 0; d < s.windows.size(); ++d) {
+          const Window& win = s.windows[d];
+          Expr pos = win.position(o[2 + d], r[1 + d]);
+          if (win.needs_bounds_check()) {
+            inside.push_back(pos >= 0 && pos < win.in);
+            pos = clamp_index(pos, win.in);
+          }
+          xi.push_back(pos);
+          wi.push_back(r[1 + d]);
+        }
+        Expr value = product(ir::load(x, xi), ir::load(w, wi));
+        if (inside.empty()) return value;
+        return ir::select(all_of(inside), value, ir::make_const(acc, 0));
+      },
+      acc);
+}
+
+OpDef conv() {
+  OpDef def{"Conv"};
+  def.lower = [](const OpContext& ctx) -> Outputs {
+    check_float(ctx, 0);
+    ConvShape s = conv_shape(ctx);
+    const ir::DType dtype = ctx.dtype(0), acc = accumulate_dtype(dtype);
+    ir::Var x = ctx.param(0), w = ctx.param(1);
+    if (ctx.has_input(2)) {
+      TM_OP_CHECK(ctx, ctx.shape(2) == std::vector<int64_t>{s.m})
+          << "the bias must have shape [" << s.m << "]";
+    }
+    return {ir::compute("conv", output_shape(s), [&](const Index& o) {
+      Expr sum = conv_reduce(s, x, w, o, acc,
+                             [&](Expr a, Expr b) { return ir::cast(acc, a) * ir::cast(acc, b); });
+      if (ctx.has_input(2)) sum = sum + ir::cast(acc, ir::load(ctx.param(2), {o[1]}));
+      return ir::cast(dtype, sum);
+    })};
+  };
+  return def;
+}
+
+// The integer sum of ConvInteger and QLinearConv: sum (x - x_zero) * (w - w_zero) in i32, with
+// x, w and their zero points at the given inputs (an absent zero point is 0).
+Expr integer_conv(const OpContext& ctx, const ConvShape& s, const Index& o, int x, int x_zero,
+                  int w, int w_zero) {
+  for (int i : {x, w}) {
+    ir::DType t = ctx.dtype(i);
+    TM_OP_CHECK(ctx, t == ir::u8 || t == ir::i8)
+        << "input " << i << " of dtype " << t.name() << " is not supported";
+  }
+  Expr xz = ctx.has_input(x_zero) ? ir::cast(ir::i32, per_channel(ctx, x_zero, 1, 0))
+                                  : ir::int_imm(0, ir::i32);
+  Expr wz = ctx.has_input(w_zero) ? ir::cast(ir::i32, per_channel(ctx, w_zero, s.m, o[1]))
+                                  : ir::int_imm(0, ir::i32);
+  return conv_reduce(s, ctx.param(x), ctx.param(w), o, ir::i32, [&](Expr a, Expr b) {
+    return (ir::cast(ir::i32, a) - xz) * (ir::cast(ir::i32, b) - wz);
+  });
+}
+
+OpDef conv_integer() {
+  OpDef def{"ConvInteger"};
+  def.lower = [](const OpContext& ctx) -> Outputs {
+    ConvShape s = conv_shape(ctx);
+    return {ir::compute("conv_integer", output_shape(s),
+                        [&](const Index& o) { return integer_conv(ctx, s, o, 0, 2, 1, 3); })};
+  };
+  return def;
+}
+
+OpDef qlinear_conv() {
+  OpDef def{"QLinearConv"};
+  def.lower = [](const OpContext& ctx) -> Outputs {
+    // Inputs: x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B.
+    ConvShape s;
+    s.group = ctx.attr_int("group", 1);
+    const auto& x = ctx.shape(0);
+    const auto& w = ctx.shape(3);
+    TM_OP_CHECK(ctx, x.size() >= 3 && w.size() == x.size()) << "x and w ranks do not match";
+    s.n = x[0];
+    s.c = x[1];
+    s.m = w[0];
+    TM_OP_CHECK(ctx, s.group > 0 && w[1] * s.group == s.c && s.m % s.group == 0)
+        << "w does not fit the input channels and groups";
+    s.windows = sliding_windows(ctx, spatial(x), spatial(w));
+    const ir::DType out = ctx.has_input(7) ? ctx.dtype(7) : ir::u8;
+    return {ir::compute("qlinear_conv", output_shape(s), [&](const Index& o) {
+      Expr sum = integer_conv(ctx, s, o, 0, 2, 3, 5);
+      if (ctx.has_input(8)) sum = sum + ir::load(ctx.param(8), {o[1]});
+      Expr scale =
+          per_channel(ctx, 1, 1, 0) * per_channel(ctx, 4, s.m, o[1]) / per_channel(ctx, 6, 1, 0);
+      return requantize(sum, scale, ctx.has_input(7) ? per_channel(ctx, 7, 1, 0) : Expr(), out);
+    })};
+  };
+  return def;
+}
+
+// The geometry of ConvTranspose: x [N, C, in...], w [C, M/G, k...], y [N, M, out...]. The
+// output size comes from output_shape, auto_pad or pads; the Window's pad_begin is the shift
+// between output and input positions (negative when output_shape asks for more than the full
+// size).
+ConvShape conv_transpose_shape(const OpContext& ctx) {
+  ConvShape s;
+  s.group = ctx.attr_int("group", 1);
+  check_conv_inputs(ctx, s.group);
+  const auto& x = ctx.shape(0);
+  const auto& w = ctx.shape(1);
+  const size_t rank = x.size() - 2;
+  s.n = x[0];
+  s.c = x[1];
+  s.m = w[1] * s.group;
+  TM_OP_CHECK(ctx, w[0] == s.c) << "w must have " << s.c << " rows (the input channels)";
+  std::vector<int64_t> ones(rank, 1);
+  std::vector<int64_t> strides = ctx.attr_ints("strides", ones);
+  std::vector<int64_t> dilations = ctx.attr_ints("dilations", ones);
+  std::vector<int64_t> out_pad = ctx.attr_ints("output_padding", std::vector<int64_t>(rank, 0));
+  std::vector<int64_t> pads = ctx.attr_ints("pads", std::vector<int64_t>(2 * rank, 0));
+  std::vector<int64_t> out_shape = ctx.attr_ints("output_shape", {});
+  std::string auto_pad = ctx.attr_string("auto_pad", "NOTSET");
+  TM_OP_CHECK(ctx, auto_pad == "NOTSET" || auto_pad == "VALID" || auto_pad == "SAME_UPPER" ||
+                       auto_pad == "SAME_LOWER")
+      << "auto_pad '" << auto_pad << "' is not supported";
+  if (out_shape.size() == rank + 2) out_shape.erase(out_shape.begin(), out_shape.begin() + 2);
+  TM_OP_CHECK(ctx, strides.size() == rank && dilations.size() == rank && out_pad.size() == rank &&
+                       pads.size() == 2 * rank && (out_shape.empty() || out_shape.size() == rank))
+      << "strides, dilations, output_padding, pads or output_shape has the wrong length";
+  auto floor_half = [](int64_t a) { return a >= 0 ? a / 2 : -((-a + 1) / 2); };
+  for (size_t d = 0; d < rank; ++d) {
+    Window win;
+    win.in = x[2 + d];
+    win.kernel = w[2 + d];
+    win.stride = strides[d];
+    win.dilation = dilations[d];
+    TM_OP_CHECK(ctx, win.stride > 0 && win.dilation > 0)
+        << "strides and dilations must be positive";
+    int64_t full = win.stride * (win.in - 1) + out_pad[d] + win.extent();
+    bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
+    if (!out_shape.empty() || same) {
+      // The ONNX rule: SAME_UPPER puts the smaller half of the total padding first.
+      win.out = out_shape.empty() ? win.in * win.stride : out_shape[d];
+      int64_t total = full - win.out;
+      win.pad_begin = auto_pad == "SAME_UPPER" ? floor_half(total) : total - floor_half(total);
+    } else if (auto_pad == "NOTSET") {
+      win.pad_begin = pads[d];
+      win.out = full - pads[d] - pads[d + rank];
+    } else {
+      win.out = full;
+    }
+    TM_OP_CHECK(ctx, win.out >= 0) << "the output size in spatial dim " << d << " is negative";
+    s.windows.push_back(win);
+  }
+  return s;
+}
+
+// ConvTranspose: output position o receives x[i] * w[k] wherever
+// o = i * stride + k * dilation - pad_begin.
+OpDef conv_transpose() {
+  OpDef def{"ConvTranspose"};
+  def.lower = [](const OpContext& ctx) -> Outputs {
+    check_float(ctx, 0);
+    ConvShape s = conv_transpose_shape(ctx);
+    const size_t rank = s.windows.size();
+    if (ctx.has_input(2)) {
+      TM_OP_CHECK(ctx, ctx.shape(2) == std::vector<int64_t>{s.m})
+          << "the bias must have shape [" << s.m << "]";
+    }
+    const ir::DType dtype = ctx.dtype(0), acc = accumulate_dtype(dtype);
+    const int64_t cg = s.c / s.group, mg = s.m / s.group;
+    ir::Var xp = ctx.param(0), wp = ctx.param(1);
+    return {ir::compute("conv_transpose", output_shape(s), [&](const Index& o) {
+      Expr first_channel = s.group == 1 ? Expr(0) : (mg == 1 ? o[1] : o[1] / mg) * cg;
+      Expr m_in_group = s.group == 1 ? o[1] : (mg == 1 ? Expr(0) : o[1] % mg);
+      std::vector<int64_t> extents = {cg};
+      for (const Window& win : s.windows) extents.push_back(win.kernel);
+      Expr sum = sum_reduce(
+          extents,
+          [&](const Index& r) {
+            Expr channel = s.group == 1 ? r[0] : first_channel + r[0];
+            Index xi = {o[0], channel};
+            Index wi = {channel, m_in_group};
+            std::vector<Expr> inside;
+            for (size_t d = 0; d < rank; ++d) {
+              const Window& win = s.windows[d];
+              Expr num = o[2 + d] + win.pad_begin - r[1 + d] * win.dilation;
+              if (win.stride == 1) {
+                inside.push_back(num >= 0 && num < win.in);
+                xi.push_back(clamp_index(num, win.in));
+              } else {
+                inside.push_back(num >= 0 && ir::eq(num % win.stride, 0) &&
+                                 num < win.in * win.stride);
+                xi.push_back(clamp_index(num / win.stride, win.in));
+              }
+              wi.push_back(r[1 + d]);
+            }
+            Expr value = ir::cast(acc, ir::load(xp, xi)) * ir::cast(acc, ir::load(wp, wi));
+            return ir::select(all_of(inside), value, ir::make_const(acc, 0));
+          },
+          acc);
+      if (ctx.has_input(2)) sum = sum + ir::cast(acc, ir::load(ctx.param(2), {o[1]}));
+      return ir::cast(dtype, sum);
+    })};
+  };
+  return def;
+}
+
+}  // namespace
+
+void register_conv_ops(std::vector<OpDef>& defs) {
+  defs.push_back(conv());
+  defs.push_back(conv_transpose());
+  defs.push_back(conv_integer());
+  defs.push_back(qlinear_conv());
+}
+
+}  // namespace taskmap::graph::ops
