@@ -1,5 +1,7 @@
 #include "taskmap/schedules/matmul_cpu.h"
 
+#include "taskmap/ir/equality.h"
+
 #include "taskmap/error.h"
 #include "taskmap/lang/kernel_builder.h"
 #include "taskmap/schedules/auto_scheduler.h"
@@ -26,9 +28,25 @@ Task matmul_task(int64_t m, int64_t n, int64_t k, DType dtype) {
 }
 
 bool is_matmul_task(const Task& task) {
+  if (task.inputs().size() != 2 || task.outputs().size() != 1) return false;
   auto it = task.attrs().find("op");
-  return it != task.attrs().end() && it->second == "matmul" && task.inputs().size() == 2 &&
-         task.outputs().size() == 1;
+  if (it != task.attrs().end() && it->second == "matmul") return true;
+  // A task written by someone else (the MatMul operator) matches when its output is, node for
+  // node, the canonical compute over its own inputs.
+  const Var& a = task.inputs()[0];
+  const Var& b = task.inputs()[1];
+  const auto& as = a.type().shape();
+  const auto& bs = b.type().shape();
+  if (as.size() != 2 || bs.size() != 2 || as[1] != bs[0] || a.dtype() != f32 || b.dtype() != f32)
+    return false;
+  const auto* out = task.outputs()[0].as<ComputeNode>();
+  if (out == nullptr) return false;
+  Expr reference = compute(out->name, {as[0], bs[1]}, [&](const Index& ij) {
+    return reduce(ReduceOp::sum, {as[1]}, [&](const Index& r) {
+      return load(a, {ij[0], r[0]}) * load(b, {r[0], ij[1]});
+    });
+  });
+  return struct_equal(task.outputs()[0], reference);
 }
 
 MatmulConfig default_matmul_config(const CpuTarget& target) {
