@@ -2,6 +2,8 @@
 
 namespace taskmap::graph::ops {
 
-void register_signal_ops(std::vector<OpDef>& defs) { (void)defs; }
+void register_signal_ops(std::vector<OpDef>& defs) {
+  (void)defs;
+}
 
 }  // namespace taskmap::graph::ops
