@@ -1,9 +1,23 @@
-#include "graph/ops/op_util.h"
+// Miscellaneous operators: sequence reversal and selection, determinants, Unique, detection
+// (NonMaxSuppression, RoiAlign) and GridSample.
+#include "graph/ops/misc_common.h"
 
 namespace taskmap::graph::ops {
 
 void register_misc_ops(std::vector<OpDef>& defs) {
-  (void)defs;
+  misc::register_misc_select_ops(defs);
+  misc::register_misc_linalg_ops(defs);
+  misc::register_misc_unique_ops(defs);
+  misc::register_misc_detection_ops(defs);
+  misc::register_misc_grid_sample_ops(defs);
 }
+
+namespace misc {
+
+ir::Expr clamp_to(const ir::Expr& e, int64_t extent) {
+  return ir::min(ir::max(e, ir::Expr(0)), ir::Expr(std::max<int64_t>(extent - 1, 0)));
+}
+
+}  // namespace misc
 
 }  // namespace taskmap::graph::ops

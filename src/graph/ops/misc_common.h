@@ -1,0 +1,23 @@
+#pragma once
+// Helpers of the miscellaneous operator family, and its sub-registrations.
+#include <vector>
+
+#include "graph/ops/op_util.h"
+
+namespace taskmap::graph::ops::misc {
+
+// ReverseSequence, Compress.
+void register_misc_select_ops(std::vector<OpDef>& defs);
+// Det.
+void register_misc_linalg_ops(std::vector<OpDef>& defs);
+// Unique.
+void register_misc_unique_ops(std::vector<OpDef>& defs);
+// NonMaxSuppression, RoiAlign.
+void register_misc_detection_ops(std::vector<OpDef>& defs);
+// GridSample.
+void register_misc_grid_sample_ops(std::vector<OpDef>& defs);
+
+// `e` (an index) limited to [0, extent - 1], so that a load stays inside its tensor.
+ir::Expr clamp_to(const ir::Expr& e, int64_t extent);
+
+}  // namespace taskmap::graph::ops::misc
