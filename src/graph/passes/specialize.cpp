@@ -90,6 +90,15 @@ class Specializer {
     std::vector<OutputType> types = infer_output_types(*copy, graph_.source);
     bool all_constant = true;
     for (const Tensor& t : copy->inputs) all_constant &= (t == nullptr || t->is_constant());
+    // Host operators (no kernel) run at compile time only: all their inputs must be known.
+    const OpDef* def = find_op(copy->type);
+    if (def != nullptr && !def->lower && !all_constant) {
+      for (const Tensor& t : copy->inputs)
+        if (t && !t->is_constant())
+          throw ValueNeeded(t,
+                            OpContext(*copy, graph_.source).where() + "input '" + t->name +
+                                "' must be known before run time (the operator runs on the host)");
+    }
     std::vector<NDArray> values;
     if (all_constant) {
       std::vector<NDArray> inputs;
