@@ -119,9 +119,12 @@ class Specializer {
   void inline_if(const OperatorNode& op) {
     OpContext ctx(op, graph_.source);
     Tensor cond = map(op.inputs.at(0));
-    TM_OP_CHECK(ctx, cond && cond->is_constant())
-        << "the condition must be known at compile time (data-dependent control flow is not "
-           "supported)";
+    TM_OP_CHECK(ctx, cond != nullptr) << "the condition input is missing";
+    // A condition computed at run time: the model specializes on the data it comes from.
+    if (!cond->is_constant()) {
+      throw ValueNeeded(
+          cond, ctx.where() + "the condition '" + cond->name + "' must be known before run time");
+    }
     bool taken = cond->constant.get_double(0) != 0;
     const auto& branch =
         std::get<std::shared_ptr<Graph>>(op.attrs.at(taken ? "then_branch" : "else_branch"));
