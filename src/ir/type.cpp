@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "taskmap/error.h"
+#include "taskmap/runtime/ndarray.h"
 
 namespace taskmap::ir {
 
@@ -24,13 +25,7 @@ std::shared_ptr<const TypeNode> void_node() {
   return node;
 }
 
-std::string shape_str(const std::vector<int64_t>& shape) {
-  std::ostringstream os;
-  os << "[";
-  for (size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
-  os << "]";
-  return os.str();
-}
+using taskmap::shape_str;
 }  // namespace
 
 Type::Type() : node_(void_node()) {}
