@@ -17,6 +17,7 @@
 #include "build/content_hash.h"
 #include "build/kernel_cache.h"
 #include "build/subprocess.h"
+#include "taskmap/runtime/file_io.h"
 
 namespace taskmap::build {
 namespace fs = std::filesystem;
@@ -113,9 +114,9 @@ void compile_one(const CompileJob& job, const CompilerInfo& compiler,
   fs::path source = dir / (miss.key + ".cpp");
   fs::path object = dir / (miss.key + ".so");
   std::error_code error;
-  if (!fs::exists(source, error)) write_file_atomically(source, job.source);
+  if (!fs::exists(source, error)) write_file_atomically(source.string(), job.source);
 
-  fs::path temporary = temporary_path_for(object);
+  fs::path temporary = temporary_path_for(object.string());
   std::vector<std::string> argv = compiler.argv;
   argv.insert(argv.end(), flags.begin(), flags.end());
   argv.insert(argv.end(), {"-o", temporary.string(), source.string()});

@@ -1,15 +1,11 @@
-// The kernel cache folder: where it is, creating it, atomic writes, clearing and usage.
+// The kernel cache folder: where it is, creating it, clearing and usage.
 // Requires: a POSIX file system (rename within a folder is atomic).
 // Guarantees: a file under its final name is always complete; errors name the path.
 #include "build/kernel_cache.h"
 
 #include <unistd.h>
 
-#include <atomic>
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <random>
 #include <string>
 #include <system_error>
 
@@ -51,41 +47,6 @@ fs::path ensure_kernel_dir() {
   TM_USER_CHECK(access(dir.c_str(), W_OK | X_OK) == 0)
       << "the kernel cache directory '" << dir.string() << "' is not writable" << kCacheHint;
   return dir;
-}
-
-fs::path temporary_path_for(const fs::path& target) {
-  // pid separates processes; the random part separates threads and repeated attempts.
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static std::atomic<uint64_t> counter{0};
-  uint64_t tag = rng() ^ counter.fetch_add(1);
-  char suffix[64];
-  std::snprintf(suffix, sizeof(suffix), ".tmp.%ld.%016llx", static_cast<long>(getpid()),
-                static_cast<unsigned long long>(tag));
-  fs::path path = target;
-  path += suffix;
-  return path;
-}
-
-void write_file_atomically(const fs::path& target, std::string_view contents) {
-  fs::path temporary = temporary_path_for(target);
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(temporary, ignored);
-      TM_USER_ERROR() << "cannot write '" << temporary.string() << "'" << kCacheHint;
-    }
-  }
-  std::error_code error;
-  fs::rename(temporary, target, error);
-  if (error) {
-    std::error_code ignored;
-    fs::remove(temporary, ignored);
-    TM_USER_ERROR() << "cannot rename '" << temporary.string() << "' to '" << target.string()
-                    << "': " << error.message() << kCacheHint;
-  }
 }
 
 void clear_kernel_cache() {

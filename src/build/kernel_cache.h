@@ -13,10 +13,7 @@ namespace taskmap::build {
 // naming the path and suggesting TASKMAP_CACHE_DIR.
 std::filesystem::path ensure_kernel_dir();
 
-// A name in `target`'s folder for building `target`: "<target>.tmp.<pid>.<random>".
-std::filesystem::path temporary_path_for(const std::filesystem::path& target);
-
-// Writes `contents` to `target` atomically (temporary file, then rename). Errors are UserErrors.
-void write_file_atomically(const std::filesystem::path& target, std::string_view contents);
+// Atomic writes (temporary name, then rename) are taskmap::write_file_atomically and
+// taskmap::temporary_path_for (runtime/file_io.h).
 
 }  // namespace taskmap::build

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -29,15 +31,23 @@ std::string read_file(const std::string& path, const std::string& what) {
   return contents.str();
 }
 
+std::string temporary_path_for(const std::string& path) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static std::atomic<uint64_t> counter{0};
+  uint64_t tag = rng() ^ counter.fetch_add(1);
+  char suffix[64];
+  std::snprintf(suffix, sizeof(suffix), ".tmp.%ld.%016llx", static_cast<long>(::getpid()),
+                static_cast<unsigned long long>(tag));
+  return path + suffix;
+}
+
 void write_file_atomically(const std::string& path, std::string_view contents) {
   fs::path target(path);
   fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
   std::error_code error;
   TM_USER_CHECK(fs::is_directory(folder, error))
       << "cannot write '" << path << "': folder '" << folder.string() << "' does not exist";
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  fs::path temporary = target;
-  temporary += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rng() % 1000000);
+  fs::path temporary = temporary_path_for(path);
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     TM_USER_CHECK(out.good()) << "cannot write '" << path << "': " << std::strerror(errno);
