@@ -17,7 +17,4 @@ void register_misc_detection_ops(std::vector<OpDef>& defs);
 // GridSample.
 void register_misc_grid_sample_ops(std::vector<OpDef>& defs);
 
-// `e` (an index) limited to [0, extent - 1], so that a load stays inside its tensor.
-ir::Expr clamp_to(const ir::Expr& e, int64_t extent);
-
 }  // namespace taskmap::graph::ops::misc

@@ -188,8 +188,8 @@ Expr bilinear_sample(const OpContext& ctx, const RoiAlignParams& p, const ir::In
   Expr hy = 1.0 - ly, hx = 1.0 - lx;
   auto value = [&](const Expr& yy, const Expr& xx) {
     ir::Index index = plane;
-    index.push_back(clamp_to(yy, p.height));
-    index.push_back(clamp_to(xx, p.width));
+    index.push_back(clamp_index(yy, p.height));
+    index.push_back(clamp_index(xx, p.width));
     return ir::cast(ir::f64, ir::load(ctx.param(0), index));
   };
   Expr v1 = hy * hx * value(y_low, x_low), v2 = hy * lx * value(y_low, x_high);
@@ -243,7 +243,8 @@ OpDef roi_align() {
     }
     return {ir::compute("roi_align", out_shape, [&](const ir::Index& i) {
       RoiGeometry g = roi_geometry(ctx, p, i[0]);
-      Expr batch = clamp_to(ir::cast(ir::index_dtype, ir::load(ctx.param(2), {i[0]})), x_shape[0]);
+      Expr batch =
+          clamp_index(ir::cast(ir::index_dtype, ir::load(ctx.param(2), {i[0]})), x_shape[0]);
       ir::Index plane = {batch, i[1]};
       Expr ph = ir::cast(ir::f64, i[2]), pw = ir::cast(ir::f64, i[3]);
       Expr grid_h = ir::cast(ir::f64, g.grid_h), grid_w = ir::cast(ir::f64, g.grid_w);

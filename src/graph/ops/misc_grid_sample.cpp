@@ -67,13 +67,13 @@ Expr source_position(const Sampler& s, const Expr& n, int64_t size) {
 std::pair<Expr, Expr> padded_tap(const Sampler& s, const Expr& tap, int64_t size) {
   switch (s.padding) {
     case Padding::zeros:
-      return {clamp_to(tap, size), tap >= Expr(0) && tap < Expr(size)};
+      return {clamp_index(tap, size), tap >= Expr(0) && tap < Expr(size)};
     case Padding::border:
-      return {clamp_to(tap, size), ir::bool_imm(true)};
+      return {clamp_index(tap, size), ir::bool_imm(true)};
     case Padding::reflection: {
       auto [lo, hi] = padding_range(s, size);
       Expr reflected = reflect(ir::cast(s.dtype, tap), lo, hi, s.dtype);
-      return {clamp_to(ir::cast(ir::index_dtype, reflected), size), ir::bool_imm(true)};
+      return {clamp_index(ir::cast(ir::index_dtype, reflected), size), ir::bool_imm(true)};
     }
   }
   return {};

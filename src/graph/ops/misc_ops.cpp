@@ -12,12 +12,4 @@ void register_misc_ops(std::vector<OpDef>& defs) {
   misc::register_misc_grid_sample_ops(defs);
 }
 
-namespace misc {
-
-ir::Expr clamp_to(const ir::Expr& e, int64_t extent) {
-  return ir::min(ir::max(e, ir::Expr(0)), ir::Expr(std::max<int64_t>(extent - 1, 0)));
-}
-
-}  // namespace misc
-
 }  // namespace taskmap::graph::ops

@@ -34,7 +34,7 @@ OpDef reverse_sequence() {
       length = ir::min(ir::max(length, Expr(0)), Expr(steps));
       Expr t = i[time_axis];
       ir::Index source = i;
-      source[time_axis] = clamp_to(ir::select(t < length, length - 1 - t, t), steps);
+      source[time_axis] = clamp_index(ir::select(t < length, length - 1 - t, t), steps);
       return ir::load(ctx.param(0), source);
     })};
   };
@@ -84,7 +84,7 @@ OpDef compress() {
       });
     });
     return {ir::compute("compress", out_shape, [&](const ir::Index& i) {
-      Expr at = clamp_to(ir::load(position, {i[axis]}), extent);
+      Expr at = clamp_index(ir::load(position, {i[axis]}), extent);
       if (has_axis) {
         ir::Index source = i;
         source[axis] = at;

@@ -17,10 +17,6 @@ ir::Expr Window::position(const ir::Expr& o, const ir::Expr& k) const {
   return p + (dilation == 1 ? k : k * dilation);
 }
 
-ir::Expr clamp_index(const ir::Expr& pos, int64_t extent) {
-  return ir::max(ir::min(pos, extent - 1), 0);
-}
-
 std::vector<Window> sliding_windows(const OpContext& ctx, const std::vector<int64_t>& in_spatial,
                                     const std::vector<int64_t>& kernel, bool ceil_mode) {
   const size_t rank = in_spatial.size();
@@ -89,11 +85,6 @@ ir::Expr lowest_value(ir::DType dtype) {
   return ir::int_imm(dtype.bits() == 64 ? std::numeric_limits<int64_t>::min()
                                         : -(int64_t{1} << (dtype.bits() - 1)),
                      dtype);
-}
-
-void check_float(const OpContext& ctx, int input) {
-  TM_OP_CHECK(ctx, ctx.dtype(input).is_float())
-      << "input " << input << " of dtype " << ctx.dtype(input).name() << " is not supported";
 }
 
 ir::Expr per_channel(const OpContext& ctx, int input, int64_t channels, const ir::Expr& index) {

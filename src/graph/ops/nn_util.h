@@ -25,10 +25,6 @@ struct Window {
   ir::Expr position(const ir::Expr& o, const ir::Expr& k) const;
 };
 
-// `pos` clamped to [0, extent): the index a guarded load reads, so that it stays inside the
-// tensor even where the guard rejects the position (loads are checked against their bounds).
-ir::Expr clamp_index(const ir::Expr& pos, int64_t extent);
-
 // The windows of a convolution or pooling over `in_spatial`, from the attributes strides,
 // dilations, pads and auto_pad. `ceil_mode` rounds the output size up (pooling); a window that
 // would start in the end padding is dropped.
@@ -47,9 +43,6 @@ ir::DType accumulate_dtype(ir::DType dtype);
 
 // The lowest value of `dtype` (-inf for floats).
 ir::Expr lowest_value(ir::DType dtype);
-
-// A float or integer dtype the float-only operators accept; anything else is "not supported".
-void check_float(const OpContext& ctx, int input);
 
 // A zero point or scale given per tensor (one element) or per channel (a 1-D tensor of
 // `channels` values), read for channel `index`.

@@ -55,7 +55,7 @@ Expr inverse_sqrt(const Expr& x) {
 OpDef layer_normalization() {
   OpDef def{"LayerNormalization"};
   def.lower = [](const OpContext& ctx) -> Outputs {
-    check_float_input(ctx, 0);
+    check_float(ctx, 0);
     int64_t rank = ctx.rank(0);
     TM_OP_CHECK(ctx, rank > 0) << "the input must have rank 1 or more";
     int64_t axis = normalize_axis(ctx, ctx.attr_int("axis", -1), rank);
@@ -92,7 +92,7 @@ OpDef layer_normalization() {
 OpDef instance_normalization() {
   OpDef def{"InstanceNormalization"};
   def.lower = [](const OpContext& ctx) -> Outputs {
-    check_float_input(ctx, 0);
+    check_float(ctx, 0);
     int64_t rank = ctx.rank(0);
     TM_OP_CHECK(ctx, rank >= 2) << "the input must have rank 2 or more";
     double epsilon = ctx.attr_float("epsilon", 1e-5);
@@ -120,7 +120,7 @@ OpDef instance_normalization() {
 OpDef batch_normalization() {
   OpDef def{"BatchNormalization"};
   def.lower = [](const OpContext& ctx) -> Outputs {
-    check_float_input(ctx, 0);
+    check_float(ctx, 0);
     int64_t rank = ctx.rank(0);
     TM_OP_CHECK(ctx, rank >= 2) << "inputs of rank " << rank << " are not supported";
     bool training = ctx.attr_int("training_mode", 0) != 0;
@@ -170,7 +170,7 @@ OpDef batch_normalization() {
 OpDef mean_variance_normalization() {
   OpDef def{"MeanVarianceNormalization"};
   def.lower = [](const OpContext& ctx) -> Outputs {
-    check_float_input(ctx, 0);
+    check_float(ctx, 0);
     int64_t rank = ctx.rank(0);
     std::vector<int64_t> axes =
         normalize_axes(ctx, ctx.attr_ints("axes", std::vector<int64_t>{0, 2, 3}), rank);
@@ -192,7 +192,7 @@ OpDef mean_variance_normalization() {
 OpDef lrn() {
   OpDef def{"LRN"};
   def.lower = [](const OpContext& ctx) -> Outputs {
-    check_float_input(ctx, 0);
+    check_float(ctx, 0);
     int64_t rank = ctx.rank(0);
     TM_OP_CHECK(ctx, rank >= 2) << "the input must have rank 2 or more";
     int64_t size = ctx.attr_int("size");

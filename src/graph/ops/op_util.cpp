@@ -57,4 +57,13 @@ ir::Expr constant(ir::DType dtype, double value) {
   return ir::make_const(dtype, value);
 }
 
+ir::Expr clamp_index(const ir::Expr& e, int64_t extent) {
+  return ir::min(ir::max(e, ir::Expr(0)), ir::Expr(std::max<int64_t>(extent - 1, 0)));
+}
+
+void check_float(const OpContext& ctx, int input) {
+  TM_OP_CHECK(ctx, ctx.dtype(input).is_float())
+      << "input " << input << " of dtype " << ctx.dtype(input).name() << " is not supported";
+}
+
 }  // namespace taskmap::graph::ops

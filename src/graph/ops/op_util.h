@@ -28,6 +28,14 @@ ir::Expr elementwise(const OpContext& ctx, const std::string& name, const std::v
 // A constant of `dtype` (floats rounded to it, integers wrapped).
 ir::Expr constant(ir::DType dtype, double value);
 
+// `e` (an index) limited to [0, extent - 1]. Kernel loads are checked against their bounds even
+// inside a select branch, so indices valid only under a condition, or read from data, are
+// clamped: every load stays inside its tensor.
+ir::Expr clamp_index(const ir::Expr& e, int64_t extent);
+
+// Input `input` must have a float dtype; anything else is "not supported".
+void check_float(const OpContext& ctx, int input);
+
 // Registration of each family of operators (one file each under graph/ops/).
 void register_elementwise_ops(std::vector<OpDef>& defs);
 void register_tensor_ops(std::vector<OpDef>& defs);

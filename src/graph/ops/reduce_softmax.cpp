@@ -32,7 +32,7 @@ ir::Index kept_index(const ir::Index& i, const std::vector<int64_t>& axes) {
 OpDef softmax(std::string type, bool log) {
   OpDef def{type};
   def.lower = [type, log](const OpContext& ctx) -> Outputs {
-    check_float_input(ctx, 0);
+    check_float(ctx, 0);
     std::vector<int64_t> axes = softmax_axes(ctx);
     Reduction reduction(ctx.shape(0), axes, true);
     ir::DType dtype = ctx.dtype(0);

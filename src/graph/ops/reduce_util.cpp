@@ -110,9 +110,4 @@ ir::DType math_dtype(ir::DType dtype) {
   return dtype;
 }
 
-void check_float_input(const OpContext& ctx, int i) {
-  TM_OP_CHECK(ctx, ctx.dtype(i).is_float())
-      << "input " << i << " of dtype " << ctx.dtype(i).name() << " is not supported";
-}
-
 }  // namespace taskmap::graph::ops

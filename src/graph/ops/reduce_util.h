@@ -42,9 +42,6 @@ ir::Expr reduce_dims(const OpContext& ctx, ir::ReduceOp op, const Reduction& red
 // The dtype float math on `dtype` runs in: f32 for f16 / bf16, f64 for integers, else itself.
 ir::DType math_dtype(ir::DType dtype);
 
-// A float input of a normalization; other dtypes are "not supported".
-void check_float_input(const OpContext& ctx, int i);
-
 // The sub-families registered by register_reduce_ops.
 void register_softmax_ops(std::vector<OpDef>& defs);  // Softmax, LogSoftmax, Hardmax
 void register_scan_ops(std::vector<OpDef>& defs);     // CumSum, TopK

@@ -138,7 +138,8 @@ ir::Expr scatter_compute(const OpContext& ctx, const std::string& name, Reductio
     });
     return ir::compute(name, ctx.shape(0), [&](const ir::Index& i) {
       ir::Expr last = ir::load(source, t.key(i));
-      return ir::select(last >= ir::Expr(0), t.update_at(i, clamp_index(last, product(t.extents))),
+      return ir::select(last >= ir::Expr(0),
+                        t.update_at(i, clamp_index(last, shape_numel(t.extents))),
                         ir::load(data, i));
     });
   }
@@ -277,7 +278,7 @@ OpDef one_hot_op() {
     double depth_value = ctx.value_scalar(1);
     int64_t depth = static_cast<int64_t>(depth_value);
     TM_OP_CHECK(ctx, depth >= 1) << "depth must be positive, got " << depth_value;
-    TM_OP_CHECK(ctx, product(ctx.shape(2)) == 2) << "values must hold two elements";
+    TM_OP_CHECK(ctx, shape_numel(ctx.shape(2)) == 2) << "values must hold two elements";
     TM_OP_CHECK(ctx, !ctx.dtype(0).is_bool()) << "bool indices are not supported";
     std::vector<int64_t> shape = indices;
     shape.insert(shape.begin() + axis, depth);

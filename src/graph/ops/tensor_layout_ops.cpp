@@ -57,7 +57,7 @@ OpDef concat_op() {
             << taskmap::shape_str(ctx.shape(0)) << ": only dimension " << axis << " may differ";
       }
       shape[axis] += s[axis];
-      if (product(s) == 0) continue;
+      if (shape_numel(s) == 0) continue;
       parts.push_back(k);
       ends.push_back(shape[axis]);
     }
@@ -226,8 +226,8 @@ OpDef pad_op() {
                                       << taskmap::shape_str(in) << " holds";
     }
     ir::Expr value = pad_value(ctx, inputs);
-    bool empty = product(in) == 0;
-    TM_OP_CHECK(ctx, !empty || mode == "constant" || product(shape) == 0)
+    bool empty = shape_numel(in) == 0;
+    TM_OP_CHECK(ctx, !empty || mode == "constant" || shape_numel(shape) == 0)
         << "mode '" << mode << "' cannot pad an empty tensor";
     return {ir::compute("pad", shape, [&](const ir::Index& i) {
       if (empty) return value;

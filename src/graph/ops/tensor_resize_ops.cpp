@@ -203,7 +203,7 @@ ir::Expr resize_compute(const OpContext& ctx, const ResizeAttrs& a,
 
 // Inputs holding data (given and not empty).
 bool given(const OpContext& ctx, int i) {
-  return ctx.has_input(i) && product(ctx.shape(i)) > 0;
+  return ctx.has_input(i) && shape_numel(ctx.shape(i)) > 0;
 }
 
 std::vector<double> float_values(const OpContext& ctx, int i) {

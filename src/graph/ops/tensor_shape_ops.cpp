@@ -48,13 +48,13 @@ std::vector<int64_t> reshape_shape(const OpContext& ctx) {
                              << " has a negative dimension";
     known *= t;
   }
-  int64_t numel = product(in);
+  int64_t numel = shape_numel(in);
   if (inferred >= 0) {
     TM_OP_CHECK(ctx, known != 0 && numel % known == 0)
         << "cannot reshape " << taskmap::shape_str(in) << " to " << taskmap::shape_str(target);
     target[inferred] = numel / known;
   }
-  TM_OP_CHECK(ctx, product(target) == numel)
+  TM_OP_CHECK(ctx, shape_numel(target) == numel)
       << "cannot reshape " << taskmap::shape_str(in) << " to " << taskmap::shape_str(target);
   return target;
 }
@@ -66,8 +66,8 @@ std::vector<int64_t> flatten_shape(const OpContext& ctx) {
   TM_OP_CHECK(ctx, axis >= -rank && axis <= rank)
       << "axis " << axis << " is out of range for rank " << rank;
   if (axis < 0) axis += rank;
-  int64_t outer = product({in.begin(), in.begin() + axis});
-  return {outer, product({in.begin() + axis, in.end()})};
+  int64_t outer = shape_numel({in.begin(), in.begin() + axis});
+  return {outer, shape_numel({in.begin() + axis, in.end()})};
 }
 
 std::vector<int64_t> squeeze_shape(const OpContext& ctx) {
@@ -124,7 +124,7 @@ OpDef shape_op() {
 OpDef size_op() {
   OpDef def{"Size"};
   def.lower = [](const OpContext& ctx) -> Outputs {
-    int64_t n = product(ctx.shape(0));
+    int64_t n = shape_numel(ctx.shape(0));
     return {ir::compute("size", {}, [&](const ir::Index&) { return ir::int_imm(n, ir::i64); })};
   };
   return def;
@@ -180,7 +180,7 @@ OpDef range_op() {
                          dtype == ir::i64)
         << "dtype " << dtype.name() << " is not supported (float, double, int16, int32, int64)";
     for (int i = 0; i < 3; ++i) {
-      TM_OP_CHECK(ctx, ctx.dtype(i) == dtype && product(ctx.shape(i)) == 1)
+      TM_OP_CHECK(ctx, ctx.dtype(i) == dtype && shape_numel(ctx.shape(i)) == 1)
           << "start, limit and delta must be scalars of one dtype";
     }
     int64_t n;

@@ -2,10 +2,6 @@
 
 namespace taskmap::graph::ops::tensor {
 
-ir::Expr clamp_index(const ir::Expr& e, int64_t extent) {
-  return ir::min(ir::max(e, ir::Expr(0)), ir::Expr(std::max<int64_t>(extent - 1, 0)));
-}
-
 ir::Expr wrap_index(const ir::Expr& value, int64_t extent) {
   ir::Expr v = ir::cast(ir::index_dtype, value);
   return clamp_index(ir::select(v < ir::Expr(0), v + extent, v), extent);
@@ -34,16 +30,10 @@ ir::Index unravel_index(const ir::Expr& flat, const std::vector<int64_t>& shape)
   return index;
 }
 
-int64_t product(const std::vector<int64_t>& dims) {
-  int64_t n = 1;
-  for (int64_t d : dims) n *= d;
-  return n;
-}
-
 ir::Expr reshape_copy(const OpContext& ctx, const std::string& name,
                       const std::vector<int64_t>& shape) {
   const std::vector<int64_t>& in_shape = ctx.shape(0);
-  TM_OP_CHECK(ctx, product(in_shape) == product(shape))
+  TM_OP_CHECK(ctx, shape_numel(in_shape) == shape_numel(shape))
       << "cannot reshape " << taskmap::shape_str(in_shape) << " to " << taskmap::shape_str(shape);
   ir::Var x = ctx.param(0);
   return ir::compute(name, shape, [&](const ir::Index& i) {

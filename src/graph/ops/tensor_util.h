@@ -16,10 +16,6 @@ void register_tensor_index_ops(std::vector<OpDef>& defs);
 // Resize, Upsample.
 void register_tensor_resize_ops(std::vector<OpDef>& defs);
 
-// `e` (an index) limited to [0, extent - 1]. Indices valid only under a condition (a select
-// branch) or read from data are clamped, so every load stays inside its tensor.
-ir::Expr clamp_index(const ir::Expr& e, int64_t extent);
-
 // Element `index` of integer input `input` as an index into a dimension of size `extent`:
 // negative values count from the end; out-of-range values are clamped (ONNX makes them an
 // error, which a kernel cannot raise).
@@ -30,9 +26,6 @@ ir::Expr wrap_index(const ir::Expr& value, int64_t extent);
 // Row-major position of `index` in `shape`, and back.
 ir::Expr flat_index(const ir::Index& index, const std::vector<int64_t>& shape);
 ir::Index unravel_index(const ir::Expr& flat, const std::vector<int64_t>& shape);
-
-// The product of `dims` (1 for none).
-int64_t product(const std::vector<int64_t>& dims);
 
 // Input 0's elements in row-major order laid out as `shape` (same element count).
 ir::Expr reshape_copy(const OpContext& ctx, const std::string& name,
