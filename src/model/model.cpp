@@ -32,15 +32,18 @@ struct Model::Impl {
     return k;
   }
 
-  // Compiles for `bindings`, learning which inputs must be specialized on their data.
-  model::BuiltPlan& plan_for(std::vector<graph::InputBinding> bindings) {
-    for (size_t i = 0; i < bindings.size(); ++i)
-      if (!value_inputs.count(static_cast<int>(i))) bindings[i].value = NDArray();
-    std::string k = key(bindings);
-    auto it = plans.find(k);
-    if (it != plans.end()) return it->second;
+  // The plan for `given` (compiled on first use). Only the inputs in value_inputs are
+  // specialized on their data; when an operator turns out to need the data of another input, that
+  // input joins value_inputs and compiling starts again. `given` carries the data where known.
+  model::BuiltPlan& plan_for(const std::vector<graph::InputBinding>& given) {
     auto start = std::chrono::steady_clock::now();
     for (;;) {
+      std::vector<graph::InputBinding> bindings = given;
+      for (size_t i = 0; i < bindings.size(); ++i)
+        if (!value_inputs.count(static_cast<int>(i))) bindings[i].value = NDArray();
+      std::string k = key(bindings);
+      auto it = plans.find(k);
+      if (it != plans.end()) return it->second;
       try {
         graph::Graph specialized = graph::specialize(graph, bindings, options.compile);
         model::BuiltPlan plan = model::build_plan(specialized, options);
@@ -48,20 +51,14 @@ struct Model::Impl {
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         return plans.emplace(k, std::move(plan)).first->second;
       } catch (const graph::ValueNeeded& needed) {
-        std::vector<int> feeding = inputs_feeding_name(needed.tensor->name);
         bool learned = false;
-        for (int i : feeding) {
-          if (value_inputs.insert(i).second) learned = true;
-          if (!bindings[i].value.defined()) {
-            TM_USER_CHECK(!original_values.empty())
-                << needed.what() << " (its value depends on input '" << graph.inputs[i]->name
-                << "', whose data is not given)";
-            bindings[i].value = original_values[i];
-            learned = true;
-          }
+        for (int i : inputs_feeding_name(needed.tensor->name)) {
+          TM_USER_CHECK(given[i].value.defined())
+              << needed.what() << " (its value depends on input '" << graph.inputs[i]->name
+              << "', whose data is not given)";
+          learned |= value_inputs.insert(i).second;
         }
         if (!learned) throw;
-        k = key(bindings);
       }
     }
   }
@@ -71,8 +68,6 @@ struct Model::Impl {
       if (t->name == name) return graph::inputs_feeding(graph, t.get());
     return {};
   }
-
-  std::vector<NDArray> original_values;  // the data of the inputs being compiled for, if known
 };
 
 Model Model::load(const std::string& path, ModelOptions options) {
@@ -113,11 +108,6 @@ std::vector<graph::InputBinding> Model::default_bindings() const {
 }
 
 CompileReport Model::compile(const std::vector<graph::InputBinding>& inputs) {
-  impl_->original_values.clear();
-  for (const auto& b : inputs) impl_->original_values.push_back(b.value);
-  bool any = false;
-  for (const auto& v : impl_->original_values) any |= v.defined();
-  if (!any) impl_->original_values.clear();
   return impl_->plan_for(inputs).report;
 }
 
@@ -130,10 +120,7 @@ std::vector<NDArray> Model::run(const std::vector<NDArray>& inputs) {
   const auto& declared = impl_->graph.inputs;
   TM_USER_CHECK(inputs.size() == declared.size())
       << "the model takes " << declared.size() << " inputs, " << inputs.size() << " were given";
-  std::vector<graph::InputBinding> bindings;
-  for (const NDArray& x : inputs) bindings.push_back({x.dtype(), x.shape(), x});
-  impl_->original_values = inputs;
-  return impl_->plan_for(bindings).executable->run(inputs);
+  return impl_->plan_for(graph::bindings_of(inputs)).executable->run(inputs);
 }
 
 }  // namespace taskmap

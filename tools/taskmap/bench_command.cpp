@@ -24,9 +24,7 @@ void add_bench_command(CLI::App& app) {
   cmd->callback([args, warmup, repeat, json] {
     Model model = args->load();
     std::vector<NDArray> inputs = args->make_inputs(model);
-    std::vector<graph::InputBinding> bindings;
-    for (const NDArray& x : inputs) bindings.push_back({x.dtype(), x.shape(), x});
-    CompileReport report = model.compile(bindings);
+    CompileReport report = model.compile(graph::bindings_of(inputs));
     for (int i = 0; i < *warmup; ++i) model.run(inputs);
     std::vector<double> ms;
     for (int i = 0; i < *repeat; ++i) {

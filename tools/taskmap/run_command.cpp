@@ -49,9 +49,7 @@ void add_run_command(CLI::App& app) {
     if (!output_dir->empty()) check_output_dir(*output_dir);
     Model model = args->load();
     std::vector<NDArray> inputs = args->make_inputs(model);
-    std::vector<graph::InputBinding> bindings;
-    for (const NDArray& x : inputs) bindings.push_back({x.dtype(), x.shape(), x});
-    CompileReport report = model.compile(bindings);
+    CompileReport report = model.compile(graph::bindings_of(inputs));
     std::printf("compiled  %d operators into %d kernels in %.2f s (%d built, %d from the cache)\n",
                 report.operators, report.kernels, report.seconds, report.kernels_built,
                 report.kernels - report.kernels_built);

@@ -15,6 +15,9 @@ struct InputBinding {
   NDArray value;  // undefined unless specializing on the data
 };
 
+// Bindings for these input arrays: their dtypes, shapes and data.
+std::vector<InputBinding> bindings_of(const std::vector<NDArray>& inputs);
+
 // A copy of `graph` with the inputs bound: every tensor typed (shape inference), operators whose
 // inputs are all constant evaluated at compile time (constant folding), If nodes with a constant
 // condition replaced by their branch, operators no output needs dropped. Input tensors of the copy

@@ -167,6 +167,12 @@ class Specializer {
 
 }  // namespace
 
+std::vector<InputBinding> bindings_of(const std::vector<NDArray>& inputs) {
+  std::vector<InputBinding> bindings;
+  for (const NDArray& x : inputs) bindings.push_back({x.dtype(), x.shape(), x});
+  return bindings;
+}
+
 Graph specialize(const Graph& graph, const std::vector<InputBinding>& inputs,
                  const CompileOptions& options) {
   return Specializer(graph, options).run(inputs);
