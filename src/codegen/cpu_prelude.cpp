@@ -99,9 +99,10 @@ static inline void vec_store(T* p, V v) { __builtin_memcpy(p, &v, sizeof(V)); }
 }  // namespace tm
 )"},
       {"broadcast", R"(namespace tm {
-// `x` (of the element type) in every lane.
+// `x` (of the element type) in every lane. `x - 0` is x for every x (-0 included), so the
+// compiler folds it to a plain broadcast; `0 + x` would cost an add (0 + -0 is +0).
 template <typename V, typename T>
-static inline V broadcast(T x) { return V{} + x; }
+static inline V broadcast(T x) { return x - V{}; }
 }  // namespace tm
 )"},
       {"lanewise", R"(namespace tm {

@@ -5,6 +5,7 @@
 #include "taskmap/codegen/cpu_codegen.h"
 #include "taskmap/error.h"
 #include "taskmap/schedules/auto_scheduler.h"
+#include "taskmap/schedules/gemm_cpu.h"
 #include "taskmap/schedules/matmul_cpu.h"
 
 namespace taskmap {
@@ -29,6 +30,7 @@ void CompiledKernel::operator()(const std::vector<void*>& args) const {
 }
 
 ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target) {
+  if (auto plan = schedules::plan_gemm(task, target)) return schedules::gemm_cpu(task, *plan);
   if (schedules::is_matmul_task(task)) {
     return schedules::matmul_cpu(task, schedules::default_matmul_config(target));
   }

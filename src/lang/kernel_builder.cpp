@@ -78,6 +78,12 @@ void KernelBuilder::for_mapping(const TaskMapping& mapping, Expr worker,
   append(ir::for_mapping(vars, mapping, std::move(worker), s));
 }
 
+void KernelBuilder::let(std::string name, Expr value, const std::function<void(const Var&)>& body) {
+  Var v = ir::var(std::move(name), value.type());
+  Stmt b = scope([&] { body(v); });
+  append(ir::let_stmt(v, std::move(value), b));
+}
+
 void KernelBuilder::if_then(Expr cond, const std::function<void()>& then_body) {
   Stmt t = scope(then_body);
   append(ir::if_then_else(std::move(cond), t));

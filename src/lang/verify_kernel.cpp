@@ -67,10 +67,14 @@ class KernelVerifier : public IRVisitor {
 
   void visit_IfThenElse(const IfThenElseNode* op) override {
     visit(op->cond);
-    size_t saved = facts_.size();
+    size_t saved = facts_.size(), saved_vars = narrowed_.size();
     add_facts(op->cond);
     visit(op->then_case);
     facts_.resize(saved);
+    while (narrowed_.size() > saved_vars) {
+      bounds_.bind(narrowed_.back().first, narrowed_.back().second);
+      narrowed_.pop_back();
+    }
     visit(op->else_case);
   }
 
@@ -100,7 +104,18 @@ class KernelVerifier : public IRVisitor {
     if (b->op != BinaryOp::lt && b->op != BinaryOp::le) return;
     IntBound rhs = bounds_.bound(b->b);
     if (rhs.max == IntBound::kPosInf) return;
-    facts_.push_back({b->a, b->op == BinaryOp::lt ? rhs.max - 1 : rhs.max});
+    int64_t upper = b->op == BinaryOp::lt ? rhs.max - 1 : rhs.max;
+    facts_.push_back({b->a, upper});
+    // A bound on a variable holds for every expression over it (`tile < 3` bounds
+    // `tile * 64 + i`), so the variable's own range narrows for the then-branch.
+    if (b->a.as<VarNode>()) {
+      Var v = Var::from(b->a);
+      IntBound old = bounds_.bound(v);
+      if (upper < old.max) {
+        narrowed_.emplace_back(v, old);
+        bounds_.bind(v, {old.min, upper});
+      }
+    }
   }
 
   IntBound bound_of(const Expr& e) const {
@@ -134,6 +149,7 @@ class KernelVerifier : public IRVisitor {
 
   const Function& f_;
   arith::BoundAnalyzer bounds_;
+  std::vector<std::pair<Var, IntBound>> narrowed_;  // variables narrowed by `if`s, old bounds
   std::vector<std::pair<Expr, int64_t>> facts_;
   std::vector<const ForMappingNode*> mappings_;
 };

@@ -72,6 +72,9 @@ class KernelBuilder {
   void for_mapping(const TaskMapping& mapping, Expr worker,
                    const std::function<void(const Index&)>& body,
                    std::vector<std::string> names = {});
+  // Names `value` for `body`. A bound proven for the name (from an enclosing `if name < c`)
+  // holds for every expression over it, which an unnamed expression does not get.
+  void let(std::string name, Expr value, const std::function<void(const Var&)>& body);
   void if_then(Expr cond, const std::function<void()>& then_body);
   void if_then_else(Expr cond, const std::function<void()>& then_body,
                     const std::function<void()>& else_body);

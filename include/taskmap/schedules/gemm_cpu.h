@@ -1,0 +1,103 @@
+#pragma once
+// The packed CPU GEMM template (hidet-design.md §6.2, BLIS-style blocking). It implements every
+// task that is a *contraction*: one output whose value is an expression of one f32 sum over
+// products of two factors,
+//
+//   out[axes] = epilogue(sum_k  A(batch, m, k) · B(batch, k, n))
+//
+// where the output axes split into m axes (read by A only), n axes (read by B only) and batch
+// axes (read by both). MatMul (any batch / broadcast), Gemm (transposes, alpha, bias) and Conv
+// (m = output channel, n = batch × output pixels, k = channel × window, the padding a select
+// on B) all take this form, so one template serves them: pad + im2col become the packing of B,
+// and bias / scale become the epilogue.
+//
+//   for t in spatial(batch, tiles_m, tiles_n) over cores:          one tile per task
+//     c_tile: f32[tile_m, tile_n]                                  stays in L2
+//     for kb in range(K / block_k):
+//       pack A[tile, kb] -> a_pack [tile_m / MR][block_k][MR]      from the factor expression
+//       pack B[kb, tile] -> b_pack [tile_n / NR][block_k][NR]      zero-padded edges
+//       for (p, q) in repeat(tile_n / NR, tile_m / MR):            b panel stays in L1
+//         acc: f32x16[MR][NR / 16] in registers                    MR · NR/16 accumulators
+//         for k in range(block_k): acc[i][v] += a_pack[p][k][i] · b_pack[q][k][v]
+//         c_tile[...] (+)= acc
+//     for (i, j) in tile: out[unravel(i, j)] = epilogue(c_tile[i, j])
+//
+// The knobs come from the target: the vector width gives NR, the register count MR, the L1 size
+// block_k, the L2 size the tile. Tasks read only through loads, so post-scheduling fusion can
+// inline a prologue into the packing and an epilogue into the final store.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "taskmap/ir/compute.h"
+#include "taskmap/ir/stmt.h"
+#include "taskmap/target.h"
+
+namespace taskmap::schedules {
+
+// A task seen as a contraction. Factor and epilogue expressions are written over the output
+// axes and the reduction axes of the task's own compute.
+struct GemmForm {
+  std::vector<ir::Var> axes;       // the output compute's axes
+  std::vector<int64_t> extents;    // their extents
+  std::vector<ir::Var> k_axes;     // the reduction axes
+  std::vector<int64_t> k_extents;  // their extents
+  std::vector<int> batch, m, n;    // positions in `axes`, outer to inner
+  ir::Expr a, b;                   // the factors (A reads m and k axes, B reads k and n axes)
+  ir::Var sum;                     // stands for the reduction in `epilogue`
+  ir::Expr epilogue;               // the output value as a function of `sum` and the axes
+  int64_t batch_size = 1, m_size = 1, n_size = 1, k_size = 1;
+};
+
+// The form of `task`, or nothing when it is not a contraction this template implements (not
+// f32, several outputs or reductions, factors reading other computes, ...).
+std::optional<GemmForm> analyze_gemm(const ir::Task& task);
+
+struct GemmConfig {
+  int64_t micro_m = 6;    // MR: rows of the register tile
+  int64_t micro_n = 64;   // NR: columns of the register tile, a multiple of `lanes`
+  int64_t lanes = 16;     // f32 lanes of one vector register
+  int64_t block_k = 128;  // K step: the b panel (block_k × NR) stays in L1
+  int64_t tile_m = 96;    // most rows of one task (a multiple of MR)
+  int64_t tile_n = 480;   // most columns of one task (a multiple of NR)
+  std::string str() const;
+};
+
+// One good configuration from the hardware (vector width, registers, cache sizes).
+GemmConfig default_gemm_config(const CpuTarget& target);
+
+// How one problem is cut into per-core tasks.
+struct GemmTiling {
+  int64_t tile_m = 0, tile_n = 0;     // rows and columns of one task (multiples of MR / NR)
+  int64_t tiles_m = 0, tiles_n = 0;   // tasks along M and N (times the batch)
+  int64_t block_k = 0, k_blocks = 0;  // K steps; block_k · k_blocks >= K
+  int64_t padded_k() const { return block_k * k_blocks; }
+};
+
+// Everything gemm_cpu needs: the form oriented so that the vectorized side wastes the least,
+// the config, the tiling, and which operands arrive packed.
+struct GemmPlan {
+  GemmForm form;
+  GemmConfig config;
+  GemmTiling tiling;
+  // A packed operand is read from an extra kernel parameter (A before B, after the task's
+  // params) holding gemm_pack_task's output, instead of being packed by every call: weights
+  // are packed once, at compile time.
+  bool a_packed = false, b_packed = false;
+};
+
+std::optional<GemmPlan> plan_gemm(const ir::Task& task, const CpuTarget& target);
+
+// The positions in task.inputs() of the tensors that factor A (`side` 0) or B (1) reads.
+std::vector<int> gemm_factor_inputs(const ir::Task& task, const GemmPlan& plan, int side);
+
+// The injective task that packs factor A (`side` 0) into [panels][padded K][MR] or B (1) into
+// [panels][padded K][NR], zero-padded; its inputs are gemm_factor_inputs(). Requires a batch of
+// one.
+ir::Task gemm_pack_task(const ir::Task& task, const GemmPlan& plan, int side);
+
+// The kernel. Its parameters are task.params(), then the packed A and B if the plan says so.
+ir::Function gemm_cpu(const ir::Task& task, const GemmPlan& plan);
+
+}  // namespace taskmap::schedules

@@ -1,0 +1,381 @@
+// The packed GEMM template (gemm_cpu.h has the loop structure).
+#include "taskmap/schedules/gemm_cpu.h"
+
+#include <algorithm>
+
+#include "taskmap/error.h"
+#include "taskmap/ir/functor.h"
+#include "taskmap/lang/kernel_builder.h"
+#include "taskmap/schedules/auto_scheduler.h"
+
+namespace taskmap::schedules {
+
+using namespace ir;
+using lang::KernelBuilder;
+
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+int64_t round_up(int64_t a, int64_t b) {
+  return ceil_div(a, b) * b;
+}
+
+// `flat` (row-major over `extents`) as one index per dim. `flat` must lie in range; the first
+// dim is not reduced modulo its extent, so bounds analysis sees it from flat's bound.
+std::vector<Expr> unravel(const Expr& flat, const std::vector<int64_t>& extents) {
+  std::vector<Expr> out(extents.size());
+  int64_t stride = 1;
+  for (size_t d = extents.size(); d-- > 0;) {
+    Expr q = stride == 1 ? flat : flat / stride;
+    out[d] = d == 0 ? q : q % extents[d];
+    stride *= extents[d];
+  }
+  return out;
+}
+
+// Relative cost of packing one element against one multiply-add: the micro-kernel does 2 × 16
+// multiply-adds per cycle where packing moves about one element.
+constexpr int64_t kPackCost = 32;
+
+// Picks the tile counts that minimize the time of the slowest core: rounds of tiles times the
+// cost of one tile (its padded multiply-adds plus the packing of its A and B blocks), under the
+// config's tile sizes (which keep a tile's working set in L2).
+GemmTiling plan_tiles(const GemmForm& f, const GemmConfig& c, int cores) {
+  const int64_t min_tiles_m = ceil_div(f.m_size, c.tile_m);
+  const int64_t min_tiles_n = ceil_div(f.n_size, c.tile_n);
+  GemmTiling best{};
+  double best_cost = -1;
+  for (int64_t tm = min_tiles_m; tm <= min_tiles_m + 2 * cores; ++tm) {
+    for (int64_t tn = min_tiles_n; tn <= min_tiles_n + 4 * cores; ++tn) {
+      const int64_t tile_m = round_up(ceil_div(f.m_size, tm), c.micro_m);
+      const int64_t tile_n = round_up(ceil_div(f.n_size, tn), c.micro_n);
+      // Tile counts that leave a tile empty are covered by a smaller count.
+      if ((tm - 1) * tile_m >= f.m_size || (tn - 1) * tile_n >= f.n_size) continue;
+      const int64_t tiles = f.batch_size * tm * tn;
+      const double rounds = static_cast<double>(ceil_div(tiles, cores));
+      const double cost =
+          rounds * static_cast<double>(tile_m * tile_n + kPackCost * (tile_m + tile_n));
+      if (best_cost < 0 || cost < best_cost) {
+        best_cost = cost;
+        best = {tile_m, tile_n, tm, tn, 0, 0};
+      }
+    }
+  }
+  best.k_blocks = ceil_div(f.k_size, c.block_k);
+  best.block_k = ceil_div(f.k_size, best.k_blocks);
+  return best;
+}
+
+// Binds the axes of the form for one element: batch index, row and column of the GEMM and the
+// reduction position.
+std::vector<std::pair<Var, Expr>> bindings(const GemmForm& f, const Expr& batch, const Expr& row,
+                                           const Expr& col, const Expr& k) {
+  std::vector<std::pair<Var, Expr>> map;
+  auto bind = [&](const std::vector<int>& dims, const Expr& flat) {
+    std::vector<int64_t> extents;
+    for (int d : dims) extents.push_back(f.extents[d]);
+    std::vector<Expr> index = unravel(flat, extents);
+    for (size_t i = 0; i < dims.size(); ++i) map.emplace_back(f.axes[dims[i]], index[i]);
+  };
+  bind(f.batch, batch);
+  if (row.defined()) bind(f.m, row);
+  if (col.defined()) bind(f.n, col);
+  if (k.defined()) {
+    std::vector<Expr> index = unravel(k, f.k_extents);
+    for (size_t i = 0; i < f.k_axes.size(); ++i) map.emplace_back(f.k_axes[i], index[i]);
+  }
+  return map;
+}
+
+// The condition "tile `index` is whole" when the first `whole` of `count` tiles are: nothing
+// when all are, false when none is.
+Expr full_before(const Expr& index, int64_t whole, int64_t count) {
+  if (whole >= count) return {};
+  if (whole == 0) return bool_imm(false);
+  return index < whole;
+}
+
+bool is_false(const Expr& e) {
+  const auto* imm = e.as<IntImmNode>();
+  return imm != nullptr && imm->value == 0;
+}
+
+Expr both(const Expr& a, const Expr& b) {
+  if (!a.defined() || is_false(b)) return b;
+  if (!b.defined() || is_false(a)) return a;
+  return a && b;
+}
+
+// Emits body(false) where `full` holds (no bounds checks needed) and body(true) elsewhere.
+void checked_or_not(KernelBuilder& kb, const Expr& full, const std::function<void(bool)>& body) {
+  if (!full.defined()) return body(false);
+  if (is_false(full)) return body(true);
+  kb.if_then_else(
+      full, [&] { body(false); }, [&] { body(true); });
+}
+
+}  // namespace
+
+std::string GemmConfig::str() const {
+  return "micro " + std::to_string(micro_m) + "x" + std::to_string(micro_n) + ", block_k " +
+         std::to_string(block_k) + ", tile " + std::to_string(tile_m) + "x" +
+         std::to_string(tile_n);
+}
+
+GemmConfig default_gemm_config(const CpuTarget& target) {
+  GemmConfig c;
+  c.lanes = std::max(target.vector_bytes() / 4, 4);
+  // Accumulators fill most of the register file: 32 vector registers on AVX-512 hold 6 × 4
+  // accumulators plus four b vectors and a broadcast; 16 registers hold 6 × 2 (+ 3). Four
+  // vectors of 16 make NR = 64, which divides the channel counts of most networks.
+  const bool many_registers = target.isa == CpuTarget::Isa::avx512;
+  c.micro_m = 6;
+  c.micro_n = (many_registers ? 4 : 2) * c.lanes;
+  // The b panel (block_k × NR) takes half of L1; the a panel, the c tile and the b block share L2.
+  c.block_k = std::clamp<int64_t>(target.l1d_bytes / 2 / (c.micro_n * 4) / 8 * 8, 32, 512);
+  const int64_t l2 = std::clamp<int64_t>(target.l2_bytes, 256 * 1024, 4 * 1024 * 1024);
+  c.tile_m = std::max<int64_t>(c.micro_m, l2 / 10 / (c.block_k * 4) / c.micro_m * c.micro_m);
+  c.tile_n = std::max<int64_t>(c.micro_n, l2 / 4 / (c.block_k * 4) / c.micro_n * c.micro_n);
+  return c;
+}
+
+GemmForm transposed(const GemmForm& f) {
+  GemmForm t = f;
+  std::swap(t.a, t.b);
+  std::swap(t.m, t.n);
+  std::swap(t.m_size, t.n_size);
+  return t;
+}
+
+std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target) {
+  std::optional<GemmForm> form = analyze_gemm(task);
+  if (!form) return {};
+  GemmPlan plan;
+  plan.config = default_gemm_config(target);
+  // Vectorize along whichever side wastes less of the register tile on padding (a 7 × 7 image
+  // has 49 columns: one vector-wide panel of 64 would be a quarter empty).
+  auto padded = [&](const GemmForm& g) {
+    return round_up(g.m_size, plan.config.micro_m) * round_up(g.n_size, plan.config.micro_n);
+  };
+  GemmForm flipped = transposed(*form);
+  plan.form = padded(flipped) < padded(*form) ? flipped : *form;
+  plan.tiling = plan_tiles(plan.form, plan.config, std::max(target.cores, 1));
+  return plan;
+}
+
+std::vector<int> gemm_factor_inputs(const Task& task, const GemmPlan& plan, int side) {
+  std::vector<int> out;
+  std::vector<Var> used = free_vars(side == 0 ? plan.form.a : plan.form.b);
+  for (size_t i = 0; i < task.inputs().size(); ++i) {
+    for (const Var& v : used)
+      if (v.same_as(task.inputs()[i])) out.push_back(static_cast<int>(i));
+  }
+  return out;
+}
+
+Task gemm_pack_task(const Task& task, const GemmPlan& plan, int side) {
+  const GemmForm& f = plan.form;
+  const GemmTiling& t = plan.tiling;
+  TM_ASSERT(f.batch_size == 1) << "packing a batched operand of " << task.name();
+  const bool is_a = side == 0;
+  const int64_t width = is_a ? plan.config.micro_m : plan.config.micro_n;
+  const int64_t panels = is_a ? t.tiles_m * t.tile_m / width : t.tiles_n * t.tile_n / width;
+  const int64_t size = is_a ? f.m_size : f.n_size;
+  const int64_t kp = t.padded_k();
+  std::vector<Var> inputs;
+  for (int i : gemm_factor_inputs(task, plan, side)) inputs.push_back(task.inputs()[i]);
+  Expr packed = compute(std::string(is_a ? "a" : "b") + "_packed", {panels, kp, width},
+                        [&](const Index& pkl) {
+                          Expr pos = pkl[0] * width + pkl[2];
+                          Expr at = min(pos, size - 1), k = min(pkl[1], f.k_size - 1);
+                          Expr value = is_a ? substitute(f.a, bindings(f, Expr(0), at, {}, k))
+                                            : substitute(f.b, bindings(f, Expr(0), {}, at, k));
+                          return select(pos < size && pkl[1] < f.k_size, value, float_imm(0.0));
+                        });
+  return Task(task.name() + (is_a ? "_pack_a" : "_pack_b"), inputs, {packed});
+}
+
+Function gemm_cpu(const Task& task, const GemmPlan& plan) {
+  const GemmForm& f = plan.form;
+  const GemmConfig& cfg = plan.config;
+  const GemmTiling& t = plan.tiling;
+  const int64_t mr = cfg.micro_m, nr = cfg.micro_n, lanes = cfg.lanes, nv = nr / lanes;
+  TM_USER_CHECK(mr > 0 && lanes > 0 && nr % lanes == 0 && nv > 0 && t.block_k > 0 &&
+                t.tile_m % mr == 0 && t.tile_n % nr == 0)
+      << "gemm config (" << cfg.str() << "): tiles must be multiples of the micro-tile";
+  TM_USER_CHECK(f.batch_size == 1 || !(plan.a_packed || plan.b_packed))
+      << "gemm " << task.name() << ": a batched operand cannot be packed ahead of time";
+  const int64_t m = f.m_size, n = f.n_size, k = f.k_size, kc = t.block_k, kp = t.padded_k();
+  const DType vec = f32.with_lanes(static_cast<int>(lanes));
+  const Var& out = task.output_params()[0];
+
+  KernelBuilder kb(kernel_name(task.name()));
+  kb.params(task.params());
+  Var a_packed, b_packed;
+  if (plan.a_packed)
+    a_packed = kb.param("a_packed", Type::tensor(f32, {t.tiles_m * t.tile_m * kp}));
+  if (plan.b_packed)
+    b_packed = kb.param("b_packed", Type::tensor(f32, {t.tiles_n * t.tile_n * kp}));
+  kb.attr("task", task.name());
+  kb.attr("schedule", "gemm_cpu (" + cfg.str() + ")");
+  kb.attr("problem", "batch " + std::to_string(f.batch_size) + ", M " + std::to_string(m) + ", N " +
+                         std::to_string(n) + ", K " + std::to_string(k) + "; tiles " +
+                         std::to_string(t.tile_m) + "x" + std::to_string(t.tile_n) + ", block_k " +
+                         std::to_string(kc) + (plan.a_packed ? "; A packed" : "") +
+                         (plan.b_packed ? "; B packed" : ""));
+
+  const TaskMapping tasks = TaskMapping::spatial({f.batch_size, t.tiles_m, t.tiles_n});
+  kb.for_range("w", f.batch_size * t.tiles_m * t.tiles_n, LoopHint::parallel(), [&](const Var& w) {
+    kb.for_mapping(
+        tasks, w,
+        [&](const Index& tile) {
+          kb.let("bt", tile[0], [&](const Var& bt) {
+            kb.let("tm", tile[1], [&](const Var& tm) {
+              kb.let("tn", tile[2], [&](const Var& tn) {
+                const Expr row0 = tm * t.tile_m, col0 = tn * t.tile_n;
+                Var c_tile =
+                    kb.register_tensor("c_tile", f32, Layout::row_major({t.tile_m * t.tile_n}));
+                Var a_pack, b_pack;
+                if (!plan.a_packed)
+                  a_pack = kb.register_tensor("a_pack", f32, Layout::row_major({t.tile_m * kc}));
+                if (!plan.b_packed)
+                  b_pack = kb.register_tensor("b_pack", f32, Layout::row_major({t.tile_n * kc}));
+                kb.for_range("i", t.tile_m * t.tile_n, LoopHint::vectorize(),
+                             [&](const Var& i) { kb.store(c_tile, {i}, float_imm(0.0)); });
+                // Whole tiles and k blocks take paths without bounds checks; the ragged last
+                // ones clamp their reads and pad with zeros.
+                const Expr rows_full = full_before(tm, m / t.tile_m, t.tiles_m);
+                const Expr cols_full = full_before(tn, n / t.tile_n, t.tiles_n);
+                kb.for_range("kb", t.k_blocks, [&](const Var& kblock) {
+                  const Expr k0 = kblock * kc;
+                  const Expr ks_full = full_before(kblock, k / kc, t.k_blocks);
+                  // Pack A: panels of MR rows, k-major inside a panel (reads run along k).
+                  if (!plan.a_packed) {
+                    checked_or_not(kb, both(rows_full, ks_full), [&](bool checked) {
+                      kb.for_mapping(
+                          TaskMapping::repeat({t.tile_m, kc}), 0,
+                          [&](const Index& ik) {
+                            Expr row = row0 + ik[0], kk = k0 + ik[1];
+                            Expr at = (ik[0] / mr * kc + ik[1]) * mr + ik[0] % mr;
+                            if (!checked) {
+                              kb.store(a_pack, {at}, substitute(f.a, bindings(f, bt, row, {}, kk)));
+                              return;
+                            }
+                            Expr value = substitute(
+                                f.a, bindings(f, bt, min(row, m - 1), {}, min(kk, k - 1)));
+                            kb.store(a_pack, {at},
+                                     select(row < m && kk < k, value, float_imm(0.0)));
+                          },
+                          {"i", "k"});
+                    });
+                  }
+                  // Pack B: panels of NR columns, k-major inside a panel (reads and writes run
+                  // along n, so the copy vectorizes).
+                  if (!plan.b_packed) {
+                    checked_or_not(kb, both(cols_full, ks_full), [&](bool checked) {
+                      kb.for_mapping(
+                          TaskMapping::repeat(
+                              {t.tile_n / nr, kc, nr}, {},
+                              {LoopHint::serial(), LoopHint::serial(), LoopHint::vectorize()}),
+                          0,
+                          [&](const Index& qkj) {
+                            Expr col = col0 + qkj[0] * nr + qkj[2], kk = k0 + qkj[1];
+                            Expr at = (qkj[0] * kc + qkj[1]) * nr + qkj[2];
+                            if (!checked) {
+                              kb.store(b_pack, {at}, substitute(f.b, bindings(f, bt, {}, col, kk)));
+                              return;
+                            }
+                            Expr value = substitute(
+                                f.b, bindings(f, bt, {}, min(col, n - 1), min(kk, k - 1)));
+                            kb.store(b_pack, {at},
+                                     select(col < n && kk < k, value, float_imm(0.0)));
+                          },
+                          {"q", "k", "j"});
+                    });
+                  }
+                  // Where the micro-kernel reads element (kk, lane) of a panel: the per-call
+                  // block, or the pre-packed operand (full K, panels numbered globally).
+                  auto a_at = [&](const Expr& p, const Expr& kk, int64_t i) {
+                    if (plan.a_packed)
+                      return load(a_packed, {((tm * (t.tile_m / mr) + p) * kp + k0 + kk) * mr + i});
+                    return load(a_pack, {(p * kc + kk) * mr + i});
+                  };
+                  auto b_at = [&](const Expr& q, const Expr& kk, int64_t j) {
+                    if (plan.b_packed)
+                      return address(b_packed,
+                                     {((tn * (t.tile_n / nr) + q) * kp + k0 + kk) * nr + j});
+                    return address(b_pack, {(q * kc + kk) * nr + j});
+                  };
+                  // The register micro-kernel over every MR × NR sub-tile; a b panel is reused
+                  // by all the a panels of the tile while it sits in L1.
+                  kb.for_mapping(
+                      TaskMapping::repeat({t.tile_n / nr, t.tile_m / mr}), 0,
+                      [&](const Index& qp) {
+                        const Expr& q = qp[0];
+                        const Expr& p = qp[1];
+                        auto c_at = [&](int64_t i, int64_t v) {
+                          return address(c_tile, {(p * mr + i) * t.tile_n + q * nr + v * lanes});
+                        };
+                        std::vector<Var> acc;
+                        for (int64_t i = 0; i < mr; ++i)
+                          for (int64_t v = 0; v < nv; ++v)
+                            acc.push_back(
+                                kb.scalar("acc", vec, call("vec_load", {c_at(i, v)}, vec)));
+                        kb.for_range("k", kc, [&](const Var& kk) {
+                          std::vector<Var> bv;
+                          for (int64_t v = 0; v < nv; ++v)
+                            bv.push_back(kb.scalar(
+                                "b", vec, call("vec_load", {b_at(q, kk, v * lanes)}, vec)));
+                          for (int64_t i = 0; i < mr; ++i) {
+                            Expr a = call("vec_broadcast", {a_at(p, kk, i)}, vec);
+                            for (int64_t v = 0; v < nv; ++v)
+                              kb.assign(acc[i * nv + v], acc[i * nv + v] + a * bv[v]);
+                          }
+                        });
+                        for (int64_t i = 0; i < mr; ++i)
+                          for (int64_t v = 0; v < nv; ++v)
+                            kb.evaluate(call("vec_store", {c_at(i, v), acc[i * nv + v]}));
+                      },
+                      {"q", "p"});
+                });
+                // The epilogue, element by element: the only writes of the output.
+                checked_or_not(kb, both(rows_full, cols_full), [&](bool checked) {
+                  kb.for_mapping(
+                      TaskMapping::repeat({t.tile_m, t.tile_n}, {},
+                                          {LoopHint::serial(), LoopHint::vectorize()}),
+                      0,
+                      [&](const Index& ij) {
+                        auto write = [&](const Expr& row, const Expr& col) {
+                          auto map = bindings(f, bt, row, col, {});
+                          std::vector<Expr> index;
+                          for (const Var& axis : f.axes) {
+                            auto it = std::find_if(map.begin(), map.end(), [&](const auto& b) {
+                              return b.first.same_as(axis);
+                            });
+                            index.push_back(it->second);
+                          }
+                          map.emplace_back(f.sum, load(c_tile, {ij[0] * t.tile_n + ij[1]}));
+                          kb.store(out, index, substitute(f.epilogue, map));
+                        };
+                        if (!checked) return write(row0 + ij[0], col0 + ij[1]);
+                        // Named, so that the bounds the `if` proves reach the unraveled indices.
+                        kb.let("row", row0 + ij[0], [&](const Var& row) {
+                          kb.let("col", col0 + ij[1], [&](const Var& col) {
+                            kb.if_then(row < m && col < n, [&] { write(row, col); });
+                          });
+                        });
+                      },
+                      {"i", "j"});
+                });
+              });
+            });
+          });
+        },
+        {"b", "tm", "tn"});
+  });
+  return kb.build();
+}
+
+}  // namespace taskmap::schedules

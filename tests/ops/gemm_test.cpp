@@ -1,0 +1,162 @@
+// The packed GEMM template (schedules/gemm_cpu.h) against double-precision references on fresh
+// random data: ragged shapes, batches, epilogues, both orientations and pre-packed operands.
+#include <cmath>
+
+#include "ops/ops_support.h"
+#include "taskmap/schedules/gemm_cpu.h"
+#include "taskmap/target.h"
+
+namespace taskmap::testing {
+namespace {
+
+using namespace ir;
+
+struct Problem {
+  int64_t batch, m, n, k;
+  std::string str() const {
+    return std::to_string(batch) + "x" + std::to_string(m) + "x" + std::to_string(n) + "x" +
+           std::to_string(k);
+  }
+};
+
+// c[b, i, j] = relu(sum_r a[b, i, r] · w[r, j] + bias[j]): a batched product with a shared
+// right operand and an epilogue, the shape of a linear layer.
+Task linear_task(const Problem& p) {
+  Var a = tensor_input("a", f32, {p.batch, p.m, p.k});
+  Var w = tensor_input("w", f32, {p.k, p.n});
+  Var bias = tensor_input("bias", f32, {p.n});
+  Expr c = compute("c", {p.batch, p.m, p.n}, [&](const Index& o) {
+    Expr sum = reduce(ReduceOp::sum, {p.k}, [&](const Index& r) {
+      return load(a, {o[0], o[1], r[0]}) * load(w, {r[0], o[2]});
+    });
+    return max(sum + load(bias, {o[2]}), float_imm(0.0));
+  });
+  return Task("linear", {a, w, bias}, {c});
+}
+
+std::vector<double> linear_reference(const Problem& p, const std::vector<float>& a,
+                                     const std::vector<float>& w, const std::vector<float>& bias) {
+  std::vector<double> c(static_cast<size_t>(p.batch * p.m * p.n));
+  for (int64_t b = 0; b < p.batch; ++b)
+    for (int64_t i = 0; i < p.m; ++i)
+      for (int64_t j = 0; j < p.n; ++j) {
+        double sum = bias[j];
+        for (int64_t r = 0; r < p.k; ++r)
+          sum += double(a[(b * p.m + i) * p.k + r]) * w[r * p.n + j];
+        c[(b * p.m + i) * p.n + j] = std::max(sum, 0.0);
+      }
+  return c;
+}
+
+const std::vector<Problem> kProblems = {
+    {1, 64, 64, 64}, {1, 7, 200, 9},    {2, 37, 70, 33}, {1, 130, 17, 300},
+    {3, 5, 129, 64}, {1, 49, 512, 100}, {1, 300, 40, 8},
+};
+
+TEST(Gemm, RecognizesContractionsOnly) {
+  Problem p{2, 37, 70, 33};
+  auto form = schedules::analyze_gemm(linear_task(p));
+  ASSERT_TRUE(form.has_value());
+  // The batch axis is read by `a` only, so it folds into M: one GEMM with the shared `w`.
+  EXPECT_EQ(form->batch_size, 1);
+  EXPECT_EQ(form->m_size, 2 * 37);
+  EXPECT_EQ(form->n_size, 70);
+  EXPECT_EQ(form->k_size, 33);
+  // A max-reduction is not a contraction.
+  Var x = tensor_input("x", f32, {32, 64});
+  Expr mx = compute("mx", {32}, [&](const Index& i) {
+    return reduce(ReduceOp::max, {64}, [&](const Index& r) { return load(x, {i[0], r[0]}); });
+  });
+  EXPECT_FALSE(schedules::analyze_gemm(Task("rowmax", {x}, {mx})).has_value());
+}
+
+TEST(Gemm, TemplateMatchesReference) {
+  std::vector<Task> tasks;
+  for (const Problem& p : kProblems) tasks.push_back(linear_task(p));
+  std::vector<CompiledKernel> kernels = compile_all(tasks);
+  for (size_t t = 0; t < kProblems.size(); ++t) {
+    const Problem& p = kProblems[t];
+    ASSERT_TRUE(schedules::analyze_gemm(tasks[t]).has_value()) << p.str();
+    std::vector<float> a = random_data(p.batch * p.m * p.k), w = random_data(p.k * p.n),
+                       bias = random_data(p.n), c = poisoned(p.batch * p.m * p.n);
+    kernels[t]({a.data(), w.data(), bias.data(), c.data()});
+    expect_close(c, linear_reference(p, a, w, bias), "gemm " + p.str(), 1e-4);
+  }
+}
+
+// Both operands packed ahead of time by the pack tasks, as the model compiler does for weights.
+TEST(Gemm, PrepackedOperandsMatchReference) {
+  const CpuTarget target = CpuTarget::host();
+  std::vector<Function> kernels;
+  std::vector<schedules::GemmPlan> plans;
+  std::vector<Task> tasks;
+  for (const Problem& p : kProblems) {
+    if (p.batch != 1) continue;
+    Task task = tasks.emplace_back(linear_task(p));
+    auto plan = schedules::plan_gemm(task, target);
+    ASSERT_TRUE(plan.has_value()) << p.str();
+    plan->a_packed = plan->b_packed = true;
+    kernels.push_back(schedules::gemm_cpu(task, *plan));
+    kernels.push_back(implement_cpu(schedules::gemm_pack_task(task, *plan, 0), target));
+    kernels.push_back(implement_cpu(schedules::gemm_pack_task(task, *plan, 1), target));
+    plans.push_back(*plan);
+  }
+  std::vector<CompiledKernel> compiled = compile_kernels(kernels);
+  size_t next = 0;
+  for (const Problem& p : kProblems) {
+    if (p.batch != 1) continue;
+    const schedules::GemmPlan& plan = plans[next / 3];
+    const Task& task = tasks[next / 3];
+    std::vector<float> a = random_data(p.m * p.k), w = random_data(p.k * p.n),
+                       bias = random_data(p.n), c = poisoned(p.m * p.n);
+    // Each pack task reads exactly the inputs its factor reads, in task order.
+    std::vector<std::vector<float>> packed;
+    for (int side : {0, 1}) {
+      std::vector<void*> args;
+      std::vector<float>* inputs[] = {&a, &w, &bias};
+      for (int i : schedules::gemm_factor_inputs(task, plan, side))
+        args.push_back(inputs[i]->data());
+      Task pack = schedules::gemm_pack_task(task, plan, side);
+      packed.push_back(poisoned(numel(pack.outputs()[0].type().shape())));
+      args.push_back(packed.back().data());
+      compiled[next + 1 + side](args);
+    }
+    compiled[next]({a.data(), w.data(), bias.data(), c.data(), packed[0].data(), packed[1].data()});
+    expect_close(c, linear_reference(p, a, w, bias), "prepacked gemm " + p.str(), 1e-4);
+    next += 3;
+  }
+}
+
+// Both operands batched (attention's Q·Kᵀ): the batch stays a batch, and Kᵀ is read transposed.
+TEST(Gemm, BatchedTransposedProductMatchesReference) {
+  const int64_t batch = 3, m = 45, n = 70, k = 24;
+  Var q = tensor_input("q", f32, {batch, m, k});
+  Var kt = tensor_input("k", f32, {batch, n, k});
+  Expr s = compute("s", {batch, m, n}, [&](const Index& o) {
+    return reduce(ReduceOp::sum, {k},
+                  [&](const Index& r) {
+                    return load(q, {o[0], o[1], r[0]}) * load(kt, {o[0], o[2], r[0]});
+                  }) *
+           float_imm(0.125);
+  });
+  Task task("scores", {q, kt}, {s});
+  auto form = schedules::analyze_gemm(task);
+  ASSERT_TRUE(form.has_value());
+  EXPECT_EQ(form->batch_size, batch);
+  std::vector<float> a = random_data(batch * m * k), b = random_data(batch * n * k),
+                     c = poisoned(batch * m * n);
+  compile_all({task})[0]({a.data(), b.data(), c.data()});
+  std::vector<double> expected(c.size());
+  for (int64_t t = 0; t < batch; ++t)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double sum = 0;
+        for (int64_t r = 0; r < k; ++r)
+          sum += double(a[(t * m + i) * k + r]) * b[(t * n + j) * k + r];
+        expected[(t * m + i) * n + j] = sum * 0.125;
+      }
+  expect_close(c, expected, "batched q·kT", 1e-4);
+}
+
+}  // namespace
+}  // namespace taskmap::testing
