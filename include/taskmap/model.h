@@ -63,6 +63,14 @@ class Model {
   // input. Returns the outputs in graph-output order.
   std::vector<NDArray> run(const std::vector<NDArray>& inputs);
 
+  // Runs `repeat` times on `inputs` with a timer around every kernel; returns the kernels in
+  // plan order with their mean time.
+  struct KernelTime {
+    std::string label;
+    double ms = 0;
+  };
+  std::vector<KernelTime> profile(const std::vector<NDArray>& inputs, int repeat);
+
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;

@@ -7,6 +7,7 @@
 #include "taskmap/build/compiler.h"
 #include "taskmap/graph/op_registry.h"
 #include "taskmap/ir/functor.h"
+#include "taskmap/schedules/gemm_cpu.h"
 
 namespace taskmap::model {
 
@@ -39,6 +40,17 @@ int64_t count_flops(const ir::Task& task) {
 
 namespace {
 
+// "Conv 'layer1.conv1' (gemm_cpu ...)": the operator and how its kernel was scheduled.
+std::string label_of(const graph::OperatorNode& op, const ir::Function& kernel, int64_t flops) {
+  std::string label = op.type + " '" + op.name + "'";
+  for (const char* key : {"schedule", "problem"}) {
+    auto it = kernel->attrs.find(key);
+    if (it != kernel->attrs.end()) label += " [" + it->second + "]";
+  }
+  if (flops > 0) label += " " + std::to_string(flops / 1000000) + " MFLOP";
+  return label;
+}
+
 class PlanBuilder {
  public:
   PlanBuilder(const graph::Graph& graph, const ModelOptions& options, bool build)
@@ -63,11 +75,13 @@ class PlanBuilder {
     }
     std::vector<ir::Function> kernels;
     std::vector<std::vector<const graph::TensorNode*>> kernel_args;
+    std::vector<std::string> labels;
     for (size_t step = 0; step < graph_.ops.size(); ++step) {
       const graph::OperatorNode& op = *graph_.ops[step];
       if (try_alias(op, static_cast<int>(step))) continue;
       graph::LoweredOperator lowered = graph::lower_operator(op, graph_.source);
-      report_.flops += count_flops(lowered.task);
+      const int64_t flops = count_flops(lowered.task);
+      report_.flops += flops;
       std::vector<const graph::TensorNode*> args;
       for (int i : lowered.used_inputs) args.push_back(use(op.inputs[i], static_cast<int>(step)));
       for (size_t k = 0; k < lowered.task.output_params().size(); ++k) {
@@ -76,20 +90,25 @@ class PlanBuilder {
         define(node, static_cast<int>(step));
         args.push_back(node);
       }
-      kernels.push_back(implement_cpu(lowered.task, options_.compile.target));
+      kernels.push_back(implement(op, lowered, args));
       kernel_args.push_back(args);
+      labels.push_back(label_of(op, kernels.back(), flops));
     }
     for (const graph::Tensor& t : graph_.outputs) use(t, static_cast<int>(graph_.ops.size()));
     place_arena_buffers();
 
     int64_t before = build::build_stats().compiler_invocations.load();
     std::vector<CompiledKernel> compiled;
-    if (build_) compiled = compile_kernels(kernels, options_.compile);
+    if (build_) {
+      pack_constants();
+      compiled = compile_kernels(kernels, options_.compile);
+    }
     report_.kernels_built =
         static_cast<int>(build::build_stats().compiler_invocations.load() - before);
     for (size_t i = 0; i < compiled.size(); ++i) {
       runtime::KernelCall call;
       call.name = compiled[i].name();
+      call.label = labels[i];
       call.library = compiled[i].library();
       call.entry = call.library->entry(call.name);
       for (const graph::TensorNode* t : kernel_args[i]) call.args.push_back(slot_of(t));
@@ -105,6 +124,56 @@ class PlanBuilder {
   }
 
  private:
+  // The kernel of one operator. A GEMM whose A or B factor reads only constants (weights) gets
+  // that operand packed now, once, instead of by every call: the packed tensor becomes a
+  // constant (computed by pack_constants) and an extra argument.
+  ir::Function implement(const graph::OperatorNode& op, const graph::LoweredOperator& lowered,
+                         std::vector<const graph::TensorNode*>& args) {
+    const CpuTarget& target = options_.compile.target;
+    std::optional<schedules::GemmPlan> plan = schedules::plan_gemm(lowered.task, target);
+    if (!plan) return implement_cpu(lowered.task, target);
+    std::vector<const graph::TensorNode*> packed;
+    for (int side : {0, 1}) {
+      std::vector<int> reads = schedules::gemm_factor_inputs(lowered.task, *plan, side);
+      bool constant = !reads.empty() && plan->form.batch_size == 1;
+      std::vector<NDArray> values;
+      for (int i : reads) {
+        const graph::Tensor& t = op.inputs[lowered.used_inputs[i]];
+        constant = constant && t->is_constant();
+        if (constant) values.push_back(t->constant);
+      }
+      if (!constant) continue;
+      (side == 0 ? plan->a_packed : plan->b_packed) = true;
+      ir::Task pack = schedules::gemm_pack_task(lowered.task, *plan, side);
+      auto node = graph::make_tensor(op.name + (side == 0 ? ".a_packed" : ".b_packed"), ir::f32,
+                                     graph::to_shape(pack.outputs()[0].type().shape()));
+      pending_packs_.push_back({std::move(pack), std::move(values), node.get()});
+      scratch_.push_back(node);
+      packed.push_back(node.get());
+    }
+    args.insert(args.end(), packed.begin(), packed.end());
+    return schedules::gemm_cpu(lowered.task, *plan);
+  }
+
+  // Builds the packing kernels in one batch, runs them on the weights and adds their outputs
+  // to the constants.
+  void pack_constants() {
+    std::vector<ir::Function> kernels;
+    for (const PendingPack& p : pending_packs_)
+      kernels.push_back(implement_cpu(p.task, options_.compile.target));
+    std::vector<CompiledKernel> compiled = compile_kernels(kernels, options_.compile);
+    for (size_t i = 0; i < compiled.size(); ++i) {
+      const PendingPack& p = pending_packs_[i];
+      NDArray packed(ir::f32, p.task.output_params()[0].type().shape());
+      std::vector<void*> kernel_args;
+      for (const NDArray& v : p.inputs) kernel_args.push_back(const_cast<void*>(v.raw()));
+      kernel_args.push_back(packed.raw());
+      compiled[i](kernel_args);
+      slots_[p.node] = {Slot::Kind::constant, static_cast<int64_t>(exe_->constants.size())};
+      exe_->constants.push_back(std::move(packed));
+    }
+  }
+
   static runtime::TensorSpec spec(const graph::TensorNode& t) {
     return {t.name, t.dtype, graph::known_sizes(t.shape)};
   }
@@ -177,6 +246,12 @@ class PlanBuilder {
   std::unordered_map<const graph::TensorNode*, BufferLifetime> lifetimes_;
   std::vector<const graph::TensorNode*> order_;
   std::vector<graph::Tensor> scratch_;
+  struct PendingPack {
+    ir::Task task;
+    std::vector<NDArray> inputs;  // the constants the packed factor reads
+    const graph::TensorNode* node;
+  };
+  std::vector<PendingPack> pending_packs_;
 };
 
 }  // namespace

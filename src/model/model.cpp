@@ -1,5 +1,6 @@
 #include "taskmap/model.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -121,6 +122,16 @@ std::vector<NDArray> Model::run(const std::vector<NDArray>& inputs) {
   TM_USER_CHECK(inputs.size() == declared.size())
       << "the model takes " << declared.size() << " inputs, " << inputs.size() << " were given";
   return impl_->plan_for(graph::bindings_of(inputs)).executable->run(inputs);
+}
+
+std::vector<Model::KernelTime> Model::profile(const std::vector<NDArray>& inputs, int repeat) {
+  const runtime::Executable& exe = *impl_->plan_for(graph::bindings_of(inputs)).executable;
+  std::vector<double> ms;
+  for (int i = 0; i < repeat; ++i) exe.run(inputs, &ms);
+  std::vector<KernelTime> out;
+  for (size_t c = 0; c < exe.calls.size(); ++c)
+    out.push_back({exe.calls[c].label, ms.empty() ? 0.0 : ms[c] / std::max(repeat, 1)});
+  return out;
 }
 
 }  // namespace taskmap

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "taskmap/error.h"
@@ -12,7 +13,8 @@ std::string TensorSpec::type_str() const {
   return dtype.name() + shape_str(shape);
 }
 
-std::vector<NDArray> Executable::run(const std::vector<NDArray>& given) const {
+std::vector<NDArray> Executable::run(const std::vector<NDArray>& given,
+                                     std::vector<double>* call_ms) const {
   TM_USER_CHECK(given.size() == inputs.size())
       << "the model takes " << inputs.size() << " inputs, " << given.size() << " were given";
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -42,10 +44,18 @@ std::vector<NDArray> Executable::run(const std::vector<NDArray>& given) const {
 
   if (threads > 0) omp_set_num_threads(threads);
   std::vector<void*> args;
-  for (const KernelCall& call : calls) {
+  if (call_ms) call_ms->resize(calls.size());
+  for (size_t c = 0; c < calls.size(); ++c) {
+    const KernelCall& call = calls[c];
     args.clear();
     for (const Slot& s : call.args) args.push_back(address(s));
+    auto start = std::chrono::steady_clock::now();
     int status = call.entry(args.data());
+    if (call_ms) {
+      (*call_ms)[c] +=
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count();
+    }
     TM_USER_CHECK(status == 0) << "kernel '" << call.name
                                << "' failed: " << call.library->last_error();
   }

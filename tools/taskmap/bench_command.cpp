@@ -8,6 +8,22 @@
 #include "model_args.h"
 
 namespace taskmap::cli {
+namespace {
+
+// The `limit` slowest kernels, slowest first, with their share of the summed kernel time.
+void print_profile(std::vector<Model::KernelTime> times, int limit) {
+  double total = 0;
+  for (const auto& t : times) total += t.ms;
+  std::stable_sort(times.begin(), times.end(),
+                   [](const auto& a, const auto& b) { return a.ms > b.ms; });
+  std::printf("kernels   %zu, %.3f ms in total (mean of the timed runs)\n", times.size(), total);
+  for (size_t i = 0; i < times.size() && i < static_cast<size_t>(limit); ++i) {
+    std::printf("  %8.3f ms %5.1f%%  %s\n", times[i].ms,
+                total > 0 ? 100.0 * times[i].ms / total : 0.0, times[i].label.c_str());
+  }
+}
+
+}  // namespace
 
 void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Measure the latency of a compiled ONNX model");
@@ -16,12 +32,16 @@ void add_bench_command(CLI::App& app) {
   auto warmup = std::make_shared<int>(3);
   auto repeat = std::make_shared<int>(20);
   auto json = std::make_shared<bool>(false);
+  auto profile = std::make_shared<int>(0);
   args->add_to(cmd, /*with_inputs=*/true);
   cmd->add_option("--warmup", *warmup, "Runs before timing (default 3)")
       ->check(CLI::Range(0, 100000));
   cmd->add_option("--repeat", *repeat, "Timed runs (default 20)")->check(CLI::Range(1, 1000000));
   cmd->add_flag("--json", *json, "Print one JSON object instead of text");
-  cmd->callback([args, warmup, repeat, json] {
+  cmd->add_option("--profile", *profile,
+                  "After timing, print the N slowest kernels with their share of the run")
+      ->check(CLI::Range(1, 100000));
+  cmd->callback([args, warmup, repeat, json, profile] {
     Model model = args->load();
     std::vector<NDArray> inputs = args->make_inputs(model);
     CompileReport report = model.compile(graph::bindings_of(inputs));
@@ -51,6 +71,7 @@ void add_bench_command(CLI::App& app) {
     if (report.flops > 0)
       std::printf("          %.1f GFLOP/s at the median\n",
                   static_cast<double>(report.flops) / (median * 1e6));
+    if (*profile > 0) print_profile(model.profile(inputs, *repeat), *profile);
   });
 }
 

@@ -21,7 +21,8 @@ struct Slot {
 };
 
 struct KernelCall {
-  std::string name;  // kernel name, for messages and profiles
+  std::string name;   // kernel name, for messages
+  std::string label;  // what it computes ("Conv 'conv1' + Relu 'relu1'"), for profiles
   std::shared_ptr<Library> library;
   Library::EntryFn entry = nullptr;
   std::vector<Slot> args;  // one per kernel parameter
@@ -48,7 +49,10 @@ class Executable {
 
   // Runs the calls in order. `inputs` must match `inputs` specs (a UserError naming the input
   // otherwise). Not safe to call from two threads at once (the arena is shared).
-  std::vector<NDArray> run(const std::vector<NDArray>& inputs) const;
+  // With `call_ms`, the wall time of each call is added to (*call_ms)[call] (resized to the
+  // number of calls).
+  std::vector<NDArray> run(const std::vector<NDArray>& inputs,
+                           std::vector<double>* call_ms = nullptr) const;
 
  private:
   mutable std::mutex mutex_;
