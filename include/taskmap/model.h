@@ -27,6 +27,7 @@ struct ModelOptions {
   std::map<std::string, int64_t> dims;  // sizes of symbolic input dims, for default_bindings()
   int threads = 0;                      // threads kernels use; 0 = one per core
   bool progress = false;                // print a progress line while compiling
+  bool fuse = true;                     // post-scheduling fusion; off: one kernel per operator
 };
 
 // What compiling one input signature produced.
@@ -38,6 +39,9 @@ struct CompileReport {
   int64_t arena_bytes = 0;  // peak bytes of the memory plan (intermediate tensors)
   int64_t constant_bytes = 0;
   int64_t flops = 0;  // multiply-adds count 2
+  // One line per kernel, in run order: its operators ("Conv 'c1' + Relu 'r1'"), schedule and
+  // problem.
+  std::vector<std::string> kernel_labels;
 };
 
 class Model {

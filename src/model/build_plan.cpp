@@ -3,6 +3,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "model/fusion.h"
 #include "model/memory_plan.h"
 #include "taskmap/build/compiler.h"
 #include "taskmap/graph/op_registry.h"
@@ -73,27 +74,22 @@ class PlanBuilder {
       if (produced && !slots_.count(t.get()))
         slots_[t.get()] = {Slot::Kind::output, static_cast<int64_t>(k)};
     }
-    std::vector<ir::Function> kernels;
-    std::vector<std::vector<const graph::TensorNode*>> kernel_args;
-    std::vector<std::string> labels;
-    for (size_t step = 0; step < graph_.ops.size(); ++step) {
+    const size_t n = graph_.ops.size();
+    std::vector<std::optional<graph::LoweredOperator>> lowered(n);
+    for (size_t step = 0; step < n; ++step) {
       const graph::OperatorNode& op = *graph_.ops[step];
       if (try_alias(op, static_cast<int>(step))) continue;
-      graph::LoweredOperator lowered = graph::lower_operator(op, graph_.source);
-      const int64_t flops = count_flops(lowered.task);
-      report_.flops += flops;
-      std::vector<const graph::TensorNode*> args;
-      for (int i : lowered.used_inputs) args.push_back(use(op.inputs[i], static_cast<int>(step)));
-      for (size_t k = 0; k < lowered.task.output_params().size(); ++k) {
-        const graph::Tensor& out = op.outputs[k];
-        const graph::TensorNode* node = out ? out.get() : scratch(lowered.task.output_params()[k]);
-        define(node, static_cast<int>(step));
-        args.push_back(node);
-      }
-      kernels.push_back(implement(op, lowered, args));
-      kernel_args.push_back(args);
-      labels.push_back(label_of(op, kernels.back(), flops));
+      lowered[step] = graph::lower_operator(op, graph_.source);
+      report_.flops += count_flops(lowered[step]->task);
     }
+    std::vector<FusionGroup> groups;
+    if (options_.fuse) {
+      groups = partition_fusion(graph_, lowered);
+    } else {
+      for (size_t i = 0; i < n; ++i)
+        if (lowered[i]) groups.push_back({static_cast<int>(i), {}, {}});
+    }
+    for (const FusionGroup& group : groups) emit_group(group, lowered);
     for (const graph::Tensor& t : graph_.outputs) use(t, static_cast<int>(graph_.ops.size()));
     place_arena_buffers();
 
@@ -101,22 +97,23 @@ class PlanBuilder {
     std::vector<CompiledKernel> compiled;
     if (build_) {
       pack_constants();
-      compiled = compile_kernels(kernels, options_.compile);
+      compiled = compile_kernels(kernels_, options_.compile);
     }
     report_.kernels_built =
         static_cast<int>(build::build_stats().compiler_invocations.load() - before);
     for (size_t i = 0; i < compiled.size(); ++i) {
       runtime::KernelCall call;
       call.name = compiled[i].name();
-      call.label = labels[i];
+      call.label = labels_[i];
       call.library = compiled[i].library();
       call.entry = call.library->entry(call.name);
-      for (const graph::TensorNode* t : kernel_args[i]) call.args.push_back(slot_of(t));
+      for (const graph::TensorNode* t : kernel_args_[i]) call.args.push_back(slot_of(t));
       exe_->calls.push_back(std::move(call));
     }
     for (const graph::Tensor& t : graph_.outputs) exe_->output_sources.push_back(slot_of(t.get()));
     report_.operators = static_cast<int>(graph_.ops.size());
-    report_.kernels = static_cast<int>(kernels.size());
+    report_.kernels = static_cast<int>(kernels_.size());
+    report_.kernel_labels = labels_;
     report_.arena_bytes = exe_->arena_bytes;
     for (const NDArray& c : exe_->constants)
       report_.constant_bytes += static_cast<int64_t>(c.nbytes());
@@ -124,6 +121,83 @@ class PlanBuilder {
   }
 
  private:
+  // The kernel(s) of one fusion group, run at the position of its last member: one fused kernel,
+  // or one per member (in graph order) when the head's kernel cannot be rewritten.
+  void emit_group(const FusionGroup& group,
+                  const std::vector<std::optional<graph::LoweredOperator>>& lowered) {
+    const int step = group.last();
+    std::vector<const graph::OperatorNode*> ops;
+    written_.clear();
+    for (int i : members_of(group))
+      for (const graph::Tensor& t : graph_.ops[i]->outputs)
+        if (t) written_.insert(t.get());
+    for (const graph::Operator& op : graph_.ops) ops.push_back(op.get());
+    auto member_kernel = [&](int i, std::vector<KernelArg>& args) {
+      const graph::OperatorNode& op = *ops[i];
+      std::vector<const graph::TensorNode*> tensors;
+      for (int k : lowered[i]->used_inputs) tensors.push_back(op.inputs[k].get());
+      for (size_t k = 0; k < lowered[i]->task.output_params().size(); ++k) {
+        const graph::Tensor& out = op.outputs[k];
+        tensors.push_back(out ? out.get() : scratch(lowered[i]->task.output_params()[k]));
+      }
+      ir::Function f = implement(op, *lowered[i], tensors);
+      for (size_t k = 0; k < tensors.size(); ++k) args.push_back({f->params[k], tensors[k]});
+      return f;
+    };
+    std::vector<KernelArg> head_args;
+    ir::Function head = member_kernel(group.head, head_args);
+    std::optional<FusedKernel> fused;
+    if (!group.prologues.empty() || !group.epilogues.empty())
+      fused = fuse_kernel(group, ops, lowered, head, head_args);
+    if (fused || (group.prologues.empty() && group.epilogues.empty())) {
+      std::string label = label_of(*ops[group.head], head, group_flops(group, lowered));
+      for (int p : group.prologues) label = ops[p]->type + " '" + ops[p]->name + "' -> " + label;
+      for (int e : group.epilogues) label += " + " + ops[e]->type + " '" + ops[e]->name + "'";
+      add_kernel(fused ? fused->function : head, fused ? fused->args : head_args, step, label);
+      return;
+    }
+    // Fallback: every member alone, in graph order.
+    for (int i : members_of(group)) {
+      std::vector<KernelArg> args;
+      ir::Function f = i == group.head ? head : member_kernel(i, args);
+      if (i == group.head) args = head_args;
+      add_kernel(f, args, step, label_of(*ops[i], f, count_flops(lowered[i]->task)));
+    }
+  }
+
+  static std::vector<int> members_of(const FusionGroup& group) {
+    std::vector<int> members = group.prologues;
+    members.push_back(group.head);
+    members.insert(members.end(), group.epilogues.begin(), group.epilogues.end());
+    return members;
+  }
+
+  static int64_t group_flops(const FusionGroup& group,
+                             const std::vector<std::optional<graph::LoweredOperator>>& lowered) {
+    int64_t flops = count_flops(lowered[group.head]->task);
+    for (int i : group.prologues) flops += count_flops(lowered[i]->task);
+    for (int i : group.epilogues) flops += count_flops(lowered[i]->task);
+    return flops;
+  }
+
+  // Appends a kernel whose arguments are live at `step`: inputs are read then, the tensors it
+  // writes are defined then.
+  void add_kernel(const ir::Function& f, const std::vector<KernelArg>& args, int step,
+                  std::string label) {
+    std::vector<const graph::TensorNode*> tensors;
+    for (const KernelArg& a : args) {
+      if (written_.count(a.tensor)) {
+        define(a.tensor, step);
+      } else {
+        use_node(a.tensor, step);
+      }
+      tensors.push_back(a.tensor);
+    }
+    kernels_.push_back(f);
+    kernel_args_.push_back(std::move(tensors));
+    labels_.push_back(std::move(label));
+  }
+
   // The kernel of one operator. A GEMM whose A or B factor reads only constants (weights) gets
   // that operand packed now, once, instead of by every call: the packed tensor becomes a
   // constant (computed by pack_constants) and an extra argument.
@@ -197,15 +271,17 @@ class PlanBuilder {
     return it == alias_.end() ? t : it->second;
   }
 
-  const graph::TensorNode* use(const graph::Tensor& t, int step) {
-    const graph::TensorNode* r = root(t.get());
+  const graph::TensorNode* use(const graph::Tensor& t, int step) { return use_node(t.get(), step); }
+
+  const graph::TensorNode* use_node(const graph::TensorNode* t, int step) {
+    const graph::TensorNode* r = root(t);
     if (t->is_constant() && !slots_.count(r)) {
       slots_[r] = {Slot::Kind::constant, static_cast<int64_t>(exe_->constants.size())};
       exe_->constants.push_back(t->constant);
     }
     auto it = lifetimes_.find(r);
     if (it != lifetimes_.end()) it->second.last_step = std::max(it->second.last_step, step);
-    return t.get();
+    return t;
   }
 
   void define(const graph::TensorNode* t, int step) {
@@ -218,6 +294,7 @@ class PlanBuilder {
   const graph::TensorNode* scratch(const ir::Var& param) {
     auto t = graph::make_tensor("scratch", param.dtype(), graph::to_shape(param.type().shape()));
     scratch_.push_back(t);
+    written_.insert(t.get());
     return t.get();
   }
 
@@ -252,6 +329,10 @@ class PlanBuilder {
     const graph::TensorNode* node;
   };
   std::vector<PendingPack> pending_packs_;
+  std::unordered_set<const graph::TensorNode*> written_;  // what the group being emitted writes
+  std::vector<ir::Function> kernels_;
+  std::vector<std::vector<const graph::TensorNode*>> kernel_args_;
+  std::vector<std::string> labels_;
 };
 
 }  // namespace

@@ -34,9 +34,12 @@ void add_inspect_command(CLI::App& app) {
   cmd->footer("Example: taskmap inspect model.onnx --dim batch=1");
   auto args = std::make_shared<ModelArgs>();
   auto show_graph = std::make_shared<bool>(false);
+  auto show_kernels = std::make_shared<bool>(false);
   args->add_to(cmd, /*with_inputs=*/false);
   cmd->add_flag("--graph", *show_graph, "Also print the whole graph");
-  cmd->callback([args, show_graph] {
+  cmd->add_flag("--kernels", *show_kernels,
+                "Also list the kernels: the operators fused into each, its schedule and problem");
+  cmd->callback([args, show_graph, show_kernels] {
     Model model = args->load();
     const graph::Graph& g = model.graph();
     std::printf("model     %s\n", args->path.c_str());
@@ -69,6 +72,15 @@ void add_inspect_command(CLI::App& app) {
       std::printf("flops     %.3f GFLOP per run\n", static_cast<double>(report.flops) / 1e9);
       std::printf("memory    peak %s of intermediates (arena), %s of constants\n",
                   mib(report.arena_bytes).c_str(), mib(report.constant_bytes).c_str());
+      int fused = 0;
+      for (const std::string& label : report.kernel_labels)
+        fused += label.find(" + ") != std::string::npos || label.find(" -> ") != std::string::npos;
+      std::printf("fusion    %d of %d kernels run more than one operator%s\n", fused,
+                  report.kernels, args->no_fuse ? " (--no-fuse)" : "");
+      if (*show_kernels) {
+        for (size_t i = 0; i < report.kernel_labels.size(); ++i)
+          std::printf("  %4zu  %s\n", i, report.kernel_labels[i].c_str());
+      }
     } catch (const graph::ValueNeeded& needed) {
       std::printf("plan      depends on input data (%s)\n", needed.what());
     }

@@ -16,6 +16,8 @@ void ModelArgs::add_to(CLI::App* cmd, bool with_inputs) {
   cmd->add_option("--threads", threads, "Threads the kernels use (default: one per core)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--dim", dims, "Size of a symbolic input dimension, NAME=VALUE (repeatable)");
+  cmd->add_flag("--no-fuse", no_fuse,
+                "One kernel per operator (no post-scheduling fusion), for comparisons");
   if (with_inputs) {
     cmd->add_option("--input", inputs,
                     "Input tensor file (.pb TensorProto or .npy), in graph-input order "
@@ -27,6 +29,7 @@ void ModelArgs::add_to(CLI::App* cmd, bool with_inputs) {
 Model ModelArgs::load() const {
   ModelOptions options;
   options.threads = threads;
+  options.fuse = !no_fuse;
   for (const std::string& d : dims) {
     size_t eq = d.find('=');
     TM_USER_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < d.size())
