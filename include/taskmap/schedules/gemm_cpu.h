@@ -55,12 +55,13 @@ struct GemmForm {
 std::optional<GemmForm> analyze_gemm(const ir::Task& task);
 
 struct GemmConfig {
-  int64_t micro_m = 6;    // MR: rows of the register tile
-  int64_t micro_n = 64;   // NR: columns of the register tile, a multiple of `lanes`
-  int64_t lanes = 16;     // f32 lanes of one vector register
-  int64_t block_k = 128;  // K step: the b panel (block_k × NR) stays in L1
-  int64_t tile_m = 96;    // most rows of one task (a multiple of MR)
-  int64_t tile_n = 480;   // most columns of one task (a multiple of NR)
+  int64_t micro_m = 6;        // MR: rows of the register tile
+  int64_t micro_n = 64;       // NR: columns of the register tile, a multiple of `lanes`
+  int64_t lanes = 16;         // f32 lanes of one vector register
+  int64_t block_k = 128;      // K step: the b panel (block_k × NR) stays in L1
+  int64_t tile_m = 96;        // most rows of one task (a multiple of MR)
+  int64_t tile_n = 480;       // most columns of one task (a multiple of NR)
+  int64_t tile_area = 65536;  // most elements of a task's c tile (it stays in L2)
   std::string str() const;
 };
 

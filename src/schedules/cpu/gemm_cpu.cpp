@@ -47,17 +47,19 @@ GemmTiling plan_tiles(const GemmForm& f, const GemmConfig& c, int cores) {
   const int64_t min_tiles_n = ceil_div(f.n_size, c.tile_n);
   GemmTiling best{};
   double best_cost = -1;
-  for (int64_t tm = min_tiles_m; tm <= min_tiles_m + 2 * cores; ++tm) {
-    for (int64_t tn = min_tiles_n; tn <= min_tiles_n + 4 * cores; ++tn) {
+  for (int64_t tm = min_tiles_m; tm <= min_tiles_m + 16; ++tm) {
+    for (int64_t tn = min_tiles_n; tn <= min_tiles_n + 16; ++tn) {
       const int64_t tile_m = round_up(ceil_div(f.m_size, tm), c.micro_m);
       const int64_t tile_n = round_up(ceil_div(f.n_size, tn), c.micro_n);
-      // Tile counts that leave a tile empty are covered by a smaller count.
+      // Tile counts that leave a tile empty are covered by a smaller count; the c tile must
+      // stay in L2 (a single micro-tile always may).
       if ((tm - 1) * tile_m >= f.m_size || (tn - 1) * tile_n >= f.n_size) continue;
+      if (tile_m * tile_n > c.tile_area && (tile_m > c.micro_m || tile_n > c.micro_n)) continue;
       const int64_t tiles = f.batch_size * tm * tn;
       const double rounds = static_cast<double>(ceil_div(tiles, cores));
       const double cost =
           rounds * static_cast<double>(tile_m * tile_n + kPackCost * (tile_m + tile_n));
-      if (best_cost < 0 || cost < best_cost) {
+      if (best_cost < 0 || cost < best_cost - 1e-9 * best_cost) {
         best_cost = cost;
         best = {tile_m, tile_n, tm, tn, 0, 0};
       }
@@ -136,8 +138,11 @@ GemmConfig default_gemm_config(const CpuTarget& target) {
   // The b panel (block_k × NR) takes half of L1; the a panel, the c tile and the b block share L2.
   c.block_k = std::clamp<int64_t>(target.l1d_bytes / 2 / (c.micro_n * 4) / 8 * 8, 32, 512);
   const int64_t l2 = std::clamp<int64_t>(target.l2_bytes, 256 * 1024, 4 * 1024 * 1024);
-  c.tile_m = std::max<int64_t>(c.micro_m, l2 / 10 / (c.block_k * 4) / c.micro_m * c.micro_m);
+  // A tile's a block (tile_m × block_k) and b block (block_k × tile_n) take an eighth and a
+  // quarter of L2, its c tile another quarter.
+  c.tile_m = std::max<int64_t>(c.micro_m, l2 / 8 / (c.block_k * 4) / c.micro_m * c.micro_m);
   c.tile_n = std::max<int64_t>(c.micro_n, l2 / 4 / (c.block_k * 4) / c.micro_n * c.micro_n);
+  c.tile_area = l2 / 4 / 4;
   return c;
 }
 
@@ -154,13 +159,15 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target) {
   if (!form) return {};
   GemmPlan plan;
   plan.config = default_gemm_config(target);
-  // Vectorize along whichever side wastes less of the register tile on padding (a 7 × 7 image
-  // has 49 columns: one vector-wide panel of 64 would be a quarter empty).
+  // Vectorize along the output's last axis (stores run along memory, B reads along rows)
+  // unless the other side wastes much less of the register tile on padding: a 7 × 7 image has
+  // 49 columns, and one vector-wide panel of 64 would be a quarter empty.
   auto padded = [&](const GemmForm& g) {
-    return round_up(g.m_size, plan.config.micro_m) * round_up(g.n_size, plan.config.micro_n);
+    return static_cast<double>(round_up(g.m_size, plan.config.micro_m) *
+                               round_up(g.n_size, plan.config.micro_n));
   };
   GemmForm flipped = transposed(*form);
-  plan.form = padded(flipped) < padded(*form) ? flipped : *form;
+  plan.form = padded(flipped) < 0.9 * padded(*form) ? flipped : *form;
   plan.tiling = plan_tiles(plan.form, plan.config, std::max(target.cores, 1));
   return plan;
 }
@@ -242,8 +249,6 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                   a_pack = kb.register_tensor("a_pack", f32, Layout::row_major({t.tile_m * kc}));
                 if (!plan.b_packed)
                   b_pack = kb.register_tensor("b_pack", f32, Layout::row_major({t.tile_n * kc}));
-                kb.for_range("i", t.tile_m * t.tile_n, LoopHint::vectorize(),
-                             [&](const Var& i) { kb.store(c_tile, {i}, float_imm(0.0)); });
                 // Whole tiles and k blocks take paths without bounds checks; the ragged last
                 // ones clamp their reads and pad with zeros.
                 const Expr rows_full = full_before(tm, m / t.tile_m, t.tiles_m);
@@ -318,11 +323,19 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                         auto c_at = [&](int64_t i, int64_t v) {
                           return address(c_tile, {(p * mr + i) * t.tile_n + q * nr + v * lanes});
                         };
+                        // The first k block starts from zero, the others from the c tile.
                         std::vector<Var> acc;
                         for (int64_t i = 0; i < mr; ++i)
                           for (int64_t v = 0; v < nv; ++v)
-                            acc.push_back(
-                                kb.scalar("acc", vec, call("vec_load", {c_at(i, v)}, vec)));
+                            acc.push_back(kb.scalar("acc", vec,
+                                                    call("vec_broadcast", {float_imm(0.0)}, vec)));
+                        if (t.k_blocks > 1) {
+                          kb.if_then(kblock > 0, [&] {
+                            for (int64_t i = 0; i < mr; ++i)
+                              for (int64_t v = 0; v < nv; ++v)
+                                kb.assign(acc[i * nv + v], call("vec_load", {c_at(i, v)}, vec));
+                          });
+                        }
                         kb.for_range("k", kc, [&](const Var& kk) {
                           std::vector<Var> bv;
                           for (int64_t v = 0; v < nv; ++v)
