@@ -1,0 +1,727 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of taskmap against its peers on the CPU.
+
+Models (batch 1, fp32; the same ONNX file, the same .npy inputs and the same thread count for all):
+  taskmap      the taskmap CLI: taskmap bench MODEL --threads N --json --input ...
+  ORT          ONNX Runtime, CPU EP, optimization level "all", intra-op N, inter-op 1, sequential
+  PyTorch      the torch module behind the export, eager, eval, no_grad, torch.set_num_threads(N),
+               with whatever BLAS the system gives (as installed)
+  PyTorch cfg  the same with LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp,
+               OPENBLAS_CORETYPE=SkylakeX and OMP_NUM_THREADS=N (configured)
+GEMMs (fp32, row-major C[M,N] = A[M,K] B[K,N]):
+  taskmap      a one-node ONNX model, MatMul of input A by a constant initializer B
+  oneDNN       dnnl_sgemm (benchmarks/gemm_peers.cpp), OMP_NUM_THREADS=N
+  OpenBLAS     cblas_sgemm, openblas_set_num_threads(N), OPENBLAS_CORETYPE=SkylakeX
+
+Method: for each (workload, threads), every round runs each runner once in its own process
+(A B C, then B C A, ...: the order rotates per round); a run is --warmup untimed and --repeat timed
+iterations, reported as their median (GEMMs warm up longer: enough calls for ~0.1 s, the same count
+for every runner); a runner's figure is the median over the rounds. A runner
+that fails or is missing shows "n/a" with its reason. Progress goes to stderr, tables to stdout,
+everything (each round's median too) to --json.
+
+  bash benchmarks/run.sh                       # everything, 2 threads, 5 rounds
+  python3 benchmarks/run.py --threads 1,2 --only gemms --markdown /tmp/gemms.md
+  python3 benchmarks/run.py --smoke            # < 1 minute: one small model, one 128^3 GEMM
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+VENV_DIR = REPO / ".venv"
+VENV_PY = VENV_DIR / "bin" / "python"
+
+
+def reexec_in_venv():
+    """Runs this script with the repository's .venv python (torch, onnx, onnxruntime) when it was
+    started with another one."""
+    if os.environ.get("TASKMAP_BENCH_IN_VENV") or not VENV_PY.exists():
+        return
+    try:
+        if Path(sys.prefix).resolve() == VENV_DIR.resolve():
+            return
+    except OSError:
+        return
+    env = dict(os.environ, TASKMAP_BENCH_IN_VENV="1")
+    os.execve(str(VENV_PY), [str(VENV_PY), str(Path(__file__).resolve())] + sys.argv[1:], env)
+
+
+reexec_in_venv()
+sys.path.insert(0, str(HERE))
+import bench_common  # noqa: E402
+
+TORCH_MODELS = ["resnet50", "inception_v3", "mobilenet_v2", "bert_base", "gpt2_small"]
+BUNDLED_FALLBACK = ["resnet50", "mobilenet_v2", "inception_v3", "bert_base", "gpt2_small"]
+# GFLOP (2 x MACs of Conv/MatMul/Gemm) of the five exports, from docs/benchmarks.md's source; used
+# when the count from the graph is not available (no onnx module, unknown shapes).
+KNOWN_GFLOP = {"resnet50": 8.18, "inception_v3": 11.43, "mobilenet_v2": 0.60, "bert_base": 22.35,
+               "gpt2_small": 22.35}
+SQUARE_GEMMS = [(s, s, s) for s in (256, 512, 1024, 2048)]
+# M x N x K of the GEMMs inside BERT-base and ResNet-50 (im2col view of the convolutions).
+DL_GEMMS = [(128, 768, 768), (128, 3072, 768), (128, 768, 3072), (3136, 64, 576), (784, 128, 1152),
+            (196, 256, 2304), (49, 512, 4608), (3136, 256, 64), (49, 2048, 512)]
+DEFAULT_PEAKS = {1: 253.0, 2: 496.0}  # fp32 AVX-512 FMA peak, GFLOP/s, of the reference machine
+PEAK_PER_THREAD = 253.0
+GEMM_WARMUP_S, GEMM_WARMUP_GFLOPS, GEMM_WARMUP_MAX = 0.1, 200.0, 2000
+OPENBLAS_OPENMP_DIR = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "GOTO_NUM_THREADS",
+               "OPENBLAS_CORETYPE", "OMP_PROC_BIND", "OMP_PLACES")
+
+MODEL_RUNNERS = ["taskmap", "ort", "torch", "torch_cfg"]
+GEMM_RUNNERS = ["taskmap", "dnnl", "openblas"]
+LABELS = {"taskmap": "taskmap", "ort": "ORT", "torch": "PyTorch", "torch_cfg": "PyTorch cfg",
+          "dnnl": "oneDNN", "openblas": "OpenBLAS"}
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def clean_env(extra=None):
+    """The environment of a runner: ours without threading variables, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARS}
+    env.pop("TASKMAP_BENCH_IN_VENV", None)
+    env.update(extra or {})
+    return env
+
+
+def peer_python():
+    return str(VENV_PY) if VENV_PY.exists() else sys.executable
+
+
+def last_json(text):
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                continue
+    return None
+
+
+def tail(text, limit=300):
+    lines = [l.strip() for l in (text or "").strip().splitlines() if l.strip()]
+    return (lines[-1] if lines else "")[-limit:]
+
+
+def run_json(cmd, env, timeout):
+    """Runs cmd; returns (result dict, None) or (None, reason)."""
+    try:
+        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None, f"timed out after {timeout} s"
+    except OSError as e:
+        return None, f"could not start {cmd[0]}: {e}"
+    result = last_json(p.stdout)
+    if result is not None and "error" in result:
+        return None, str(result["error"])[:300]
+    if p.returncode != 0:
+        why = tail(p.stderr) or tail(p.stdout) or ""
+        return None, f"exit status {p.returncode}" + (f": {why}" if why else "")
+    if result is None or "median_ms" not in result:
+        return None, "no JSON result with median_ms in the output: " + (tail(p.stdout) or tail(p.stderr))
+    return result, None
+
+
+# ------------------------------------------------------------------------------------------------
+# Workloads
+class Workload:
+    def __init__(self, kind, name, gflop=None, error=None, **kw):
+        self.kind, self.name, self.gflop, self.error = kind, name, gflop, error
+        self.__dict__.update(kw)
+
+
+def bundled_names(taskmap):
+    try:
+        p = subprocess.run([taskmap, "export", "--list"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+        names = [l.split()[0] for l in p.stdout.splitlines() if l.strip()]
+        if p.returncode == 0 and names:
+            return names
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return list(BUNDLED_FALLBACK)
+
+
+def model_gflop(models_dir, name, onnx_path, manifest):
+    """GFLOP of the model from its graph, cached in its manifest by file size and time."""
+    stat = onnx_path.stat()
+    key = {"size": stat.st_size, "mtime": int(stat.st_mtime)}
+    cached = manifest.get("gflop")
+    if isinstance(cached, dict) and cached.get("key") == key:
+        return cached.get("value")
+    try:
+        value = bench_common.count_gflop(onnx_path)
+    except Exception as e:  # noqa: BLE001 - no onnx module, an unreadable file: fall back
+        log(f"  counting the FLOPs of {name} failed: {type(e).__name__}: {e}")
+        value = None
+    manifest["gflop"] = {"key": key, "value": value}
+    try:
+        bench_common.write_manifest(models_dir, name, manifest)
+    except OSError:
+        pass
+    return value
+
+
+def prepare_model(spec, args):
+    """Makes sure the model file, its inputs and its manifest exist; returns a Workload."""
+    models_dir = Path(args.out_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        if spec.endswith(".onnx"):
+            source, onnx_path = "file", Path(spec).resolve()
+            name = "file_" + onnx_path.stem
+            if not onnx_path.exists():
+                return Workload("model", name, error=f"{spec} does not exist")
+        elif spec.startswith("bundled_"):
+            source, name = "bundled", spec
+            onnx_path = models_dir / f"{name}.onnx"
+        elif spec in TORCH_MODELS:
+            source, name = "torch", spec
+            onnx_path = models_dir / f"{name}.onnx"
+        else:
+            return Workload("model", spec, error="unknown model (see --help)")
+
+        manifest = bench_common.read_manifest(models_dir, name)
+        if source == "torch":
+            if not (onnx_path.exists() and manifest and bench_common.inputs_complete(models_dir, manifest)):
+                log(f"exporting {name} with benchmarks/export_models.py (once)")
+                cmd = [peer_python(), str(HERE / "export_models.py"), "--out-dir", str(models_dir),
+                       "--models", name, "--seed", str(args.seed)]
+                p = subprocess.run(cmd, stdout=sys.stderr, stderr=subprocess.PIPE, text=True,
+                                   timeout=3600, env=clean_env())
+                if p.returncode != 0:
+                    return Workload("model", name, error=f"export failed: {tail(p.stderr)}")
+                manifest = bench_common.read_manifest(models_dir, name)
+        else:
+            if source == "bundled" and not onnx_path.exists():
+                if not Path(args.taskmap).exists():
+                    return Workload("model", name, error=f"no taskmap at {args.taskmap} to export it")
+                log(f"exporting {name} with taskmap export (once)")
+                tmp = onnx_path.with_name(onnx_path.name + ".tmp.onnx")
+                p = subprocess.run([args.taskmap, "export", spec[len("bundled_"):], "-o", str(tmp)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+                if p.returncode != 0 or not tmp.exists():
+                    return Workload("model", name, error=f"taskmap export failed: {tail(p.stderr) or tail(p.stdout)}")
+                tmp.replace(onnx_path)
+                manifest = None
+            if not (manifest and bench_common.inputs_complete(models_dir, manifest)
+                    and manifest.get("onnx") == str(onnx_path)):
+                import onnx
+                model = onnx.load(str(onnx_path), load_external_data=False)
+                arrays = bench_common.generate_inputs(model, args.seed)
+                del model
+                entries = bench_common.save_inputs(models_dir, name, arrays)
+                manifest = {"model": name, "source": source, "torch_model": None, "seed": args.seed,
+                            "onnx": str(onnx_path), "inputs": entries}
+                bench_common.write_manifest(models_dir, name, manifest)
+        gflop = model_gflop(models_dir, name, onnx_path, manifest)
+        if gflop is None:
+            gflop = KNOWN_GFLOP.get(name)
+        return Workload("model", name, gflop=gflop, onnx=onnx_path,
+                        manifest_path=bench_common.manifest_path(models_dir, name), manifest=manifest,
+                        inputs=bench_common.input_files(models_dir, manifest))
+    except Exception as e:  # noqa: BLE001 - a model that cannot be prepared is n/a, not a crash
+        return Workload("model", spec, error=f"preparing it failed: {type(e).__name__}: {e}")
+
+
+def prepare_gemm(shape, args):
+    m, n, k = shape
+    name = f"{m}x{n}x{k}"
+    path = Path(args.build_dir) / "gemm" / f"gemm_{name}.onnx"
+    try:
+        if not path.exists():
+            import numpy as np
+            import onnx
+            from onnx import TensorProto, helper, numpy_helper
+
+            rng = np.random.RandomState(args.seed)
+            b = (rng.standard_normal((k, n)) / math.sqrt(k)).astype(np.float32)
+            graph = helper.make_graph(
+                [helper.make_node("MatMul", ["A", "B"], ["C"])], f"gemm_{name}",
+                [helper.make_tensor_value_info("A", TensorProto.FLOAT, [m, k])],
+                [helper.make_tensor_value_info("C", TensorProto.FLOAT, [m, n])],
+                initializer=[numpy_helper.from_array(b, "B")])
+            model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                                      producer_name="taskmap-benchmarks")
+            model.ir_version = 8
+            onnx.checker.check_model(model)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            onnx.save(model, str(tmp))
+            tmp.replace(path)
+        onnx_error = None
+    except Exception as e:  # noqa: BLE001
+        onnx_error = f"could not write the one-node model: {type(e).__name__}: {e}"
+    return Workload("gemm", name, gflop=2.0 * m * n * k * 1e-9, m=m, n=n, k=k, onnx=path,
+                    onnx_error=onnx_error)
+
+
+# ------------------------------------------------------------------------------------------------
+# gemm_peers
+class GemmPeers:
+    """Builds benchmarks/gemm_peers.cpp with g++ into the build folder on first use."""
+
+    def __init__(self, build_dir):
+        self.source = HERE / "gemm_peers.cpp"
+        self.binary = Path(build_dir) / "gemm_peers"
+        self.error = None
+        self.built = False
+
+    def ensure(self):
+        if self.built or self.error:
+            return self.error
+        self.built = True
+        stamp = self.binary.with_suffix(".variant")
+        if (self.binary.exists() and self.binary.stat().st_mtime >= self.source.stat().st_mtime
+                and stamp.exists()):
+            return None
+        self.binary.parent.mkdir(parents=True, exist_ok=True)
+        base = ["g++", "-O2", "-std=c++17", "-fopenmp", str(self.source), "-o", str(self.binary)]
+        variants = [("dnnl+openblas", [], ["-ldnnl", "-lopenblas"]),
+                    ("dnnl", ["-DGEMM_PEERS_NO_OPENBLAS"], ["-ldnnl"]),
+                    ("openblas", ["-DGEMM_PEERS_NO_DNNL"], ["-lopenblas"])]
+        first_error = None
+        for label, defines, libs in variants:
+            log(f"building {self.binary} ({label})")
+            try:
+                p = subprocess.run(base[:4] + defines + base[4:] + libs, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, timeout=300)
+            except (OSError, subprocess.TimeoutExpired) as e:
+                self.error = f"could not run g++: {e}"
+                return self.error
+            if p.returncode == 0:
+                stamp.write_text(label + "\n")
+                return None
+            first_error = first_error or tail(p.stderr)
+        self.error = ("could not build gemm_peers (run scripts/install_bench_deps.sh for libdnnl-dev "
+                      f"and libopenblas-dev): {first_error}")
+        return self.error
+
+
+# ------------------------------------------------------------------------------------------------
+# One run of one runner
+def run_model(runner, w, threads, args):
+    """One run: (result dict, None) or (None, reason)."""
+    base = ["--threads", str(threads), "--warmup", str(args.warmup), "--repeat", str(args.repeat)]
+    if runner == "taskmap":
+        if not Path(args.taskmap).exists():
+            return None, f"no taskmap binary at {args.taskmap} (build it or pass --taskmap)"
+        cmd = [args.taskmap, "bench", str(w.onnx)] + base + ["--json"]
+        for f in w.inputs:
+            cmd += ["--input", str(f)]
+        return run_json(cmd, clean_env(), args.timeout)
+    peer = "ort" if runner == "ort" else "torch"
+    if peer == "torch" and not w.manifest.get("torch_model"):
+        return None, "no PyTorch module behind this model (only the torch exports have one)"
+    extra = {}
+    if runner == "torch_cfg":
+        if not Path(OPENBLAS_OPENMP_DIR).is_dir():
+            return None, (f"{OPENBLAS_OPENMP_DIR} missing (libopenblas0-openmp; run "
+                          "scripts/install_bench_deps.sh)")
+        ld = os.environ.get("LD_LIBRARY_PATH")
+        extra = {"LD_LIBRARY_PATH": OPENBLAS_OPENMP_DIR + (":" + ld if ld else ""),
+                 "OMP_NUM_THREADS": str(threads)}
+        if args.openblas_coretype:
+            extra["OPENBLAS_CORETYPE"] = args.openblas_coretype
+    cmd = [peer_python(), str(HERE / "peer_runner.py"), peer, "--model", str(w.onnx),
+           "--manifest", str(w.manifest_path)] + base
+    return run_json(cmd, clean_env(extra), args.timeout)
+
+
+def gemm_warmup(w, args):
+    """Warm-up calls of a GEMM run: at least --warmup, and enough for about 0.1 s at 200 GFLOP/s
+    (at most 2000). Small GEMMs need it: a thread pool that had just a few calls may still be
+    waking its threads (seen as runs stuck at ~4-8 ms per call on a 2-vCPU VM). Every GEMM runner
+    gets the same count."""
+    enough = math.ceil(GEMM_WARMUP_S * GEMM_WARMUP_GFLOPS / w.gflop)
+    return max(args.warmup, min(enough, GEMM_WARMUP_MAX))
+
+
+def run_gemm(runner, w, threads, args, peers):
+    base = ["--threads", str(threads), "--warmup", str(gemm_warmup(w, args)), "--repeat", str(args.repeat)]
+    if runner == "taskmap":
+        if not Path(args.taskmap).exists():
+            return None, f"no taskmap binary at {args.taskmap} (build it or pass --taskmap)"
+        if w.onnx_error:
+            return None, w.onnx_error
+        return run_json([args.taskmap, "bench", str(w.onnx)] + base + ["--json"], clean_env(), args.timeout)
+    error = peers.ensure()
+    if error:
+        return None, error
+    extra = {"OMP_NUM_THREADS": str(threads)}
+    if runner == "openblas":
+        extra = {"OPENBLAS_NUM_THREADS": str(threads)}
+        if args.openblas_coretype:
+            extra["OPENBLAS_CORETYPE"] = args.openblas_coretype
+    cmd = [str(peers.binary), "--lib", runner, "--m", str(w.m), "--n", str(w.n), "--k", str(w.k),
+           "--seed", str(args.seed)] + base
+    return run_json(cmd, clean_env(extra), args.timeout)
+
+
+# ------------------------------------------------------------------------------------------------
+# Measuring and summarizing
+def peak_for(threads, peaks):
+    if threads in peaks:
+        return peaks[threads], False
+    return PEAK_PER_THREAD * threads, True
+
+
+def geomean(values):
+    values = [v for v in values if v and v > 0]
+    if not values:
+        return None
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def runners_of(kind, args):
+    return [r for r in (MODEL_RUNNERS if kind == "model" else GEMM_RUNNERS) if r in args.runners]
+
+
+def measure(w, threads, args, peers):
+    runners = runners_of(w.kind, args)
+    entry = {"kind": w.kind, "workload": w.name, "threads": threads, "gflop": w.gflop,
+             "runners": {r: {"median_ms": None, "rounds_ms": [], "error": None, "detail": None}
+                         for r in runners}}
+    if w.kind == "gemm":
+        entry.update({"m": w.m, "n": w.n, "k": w.k, "warmup": gemm_warmup(w, args)})
+    if w.error:
+        for r in runners:
+            entry["runners"][r]["error"] = w.error
+        log(f"[{threads}t {w.name}] n/a: {w.error}")
+        summarize(entry, args)
+        return entry
+    if not runners:
+        summarize(entry, args)
+        return entry
+    for rnd in range(args.rounds):
+        shift = rnd % len(runners)
+        for r in runners[shift:] + runners[:shift]:
+            slot = entry["runners"][r]
+            if slot["error"]:
+                continue  # a runner that failed once is n/a for this workload
+            tag = f"[{threads}t {w.kind} {w.name} round {rnd + 1}/{args.rounds}] {LABELS[r]}"
+            start = time.time()
+            if w.kind == "model":
+                result, error = run_model(r, w, threads, args)
+            else:
+                result, error = run_gemm(r, w, threads, args, peers)
+            if error:
+                slot["error"] = error
+                log(f"{tag}: n/a ({error})")
+                continue
+            slot["rounds_ms"].append(result["median_ms"])
+            if slot["detail"] is None:
+                detail = {k: v for k, v in result.items() if k not in ("median_ms", "detail")}
+                detail.update(result.get("detail") or {})
+                slot["detail"] = detail
+            log(f"{tag}: {result['median_ms']:.3f} ms  ({time.time() - start:.1f} s)")
+    for r in runners:
+        slot = entry["runners"][r]
+        if slot["rounds_ms"]:  # a runner that failed in a later round keeps its earlier rounds
+            slot["median_ms"] = statistics.median(slot["rounds_ms"])
+    summarize(entry, args)
+    return entry
+
+
+def summarize(entry, args):
+    runs = entry["runners"]
+    tm = runs["taskmap"]["median_ms"] if "taskmap" in runs else None
+    peers = {r: s["median_ms"] for r, s in runs.items() if r != "taskmap" and s["median_ms"]}
+    best = min(peers, key=peers.get) if peers else None
+    entry["best_peer"] = best
+    entry["ratio_best"] = tm / peers[best] if tm and best else None
+    entry["ratio_ort"] = tm / peers["ort"] if tm and "ort" in peers else None
+    peak, estimated = peak_for(entry["threads"], args.peaks)
+    entry["peak_gflops"] = peak
+    entry["peak_estimated"] = estimated
+    gf = entry["gflop"]
+    entry["taskmap_gflops"] = gf / (tm * 1e-3) if tm and gf else None
+    entry["peak_share"] = entry["taskmap_gflops"] / peak if entry["taskmap_gflops"] else None
+    entry["best_peer_gflops"] = gf / (peers[best] * 1e-3) if best and gf else None
+
+
+# ------------------------------------------------------------------------------------------------
+# Tables
+def fmt_ms(v):
+    if v is None:
+        return "n/a"
+    return f"{v:.3f}" if v < 1 else (f"{v:.2f}" if v < 100 else f"{v:.1f}")
+
+
+def fmt(v, spec, suffix=""):
+    return "n/a" if v is None else format(v, spec) + suffix
+
+
+def table_rows(entries, kind, args):
+    runners = runners_of(kind, args)
+    head = ["model" if kind == "model" else "M×N×K", "GFLOP"]
+    head += [f"{LABELS[r]} ms" for r in runners]
+    head += ["taskmap/best", "best peer"]
+    if kind == "model":
+        head += ["taskmap/ORT"]
+    head += ["taskmap GFLOP/s", "% of peak"]
+    if kind == "gemm":
+        head += ["best peer GFLOP/s"]
+    rows = []
+    for e in entries:
+        row = [e["workload"], fmt(e["gflop"], ".2f" if kind == "model" else ".3f")]
+        row += [fmt_ms(e["runners"][r]["median_ms"]) for r in runners]
+        row += [fmt(e["ratio_best"], ".2f"), LABELS.get(e["best_peer"], "n/a")]
+        if kind == "model":
+            row += [fmt(e["ratio_ort"], ".2f")]
+        row += [fmt(e["taskmap_gflops"], ".1f"),
+                fmt(None if e["peak_share"] is None else 100 * e["peak_share"], ".0f", "%")]
+        if kind == "gemm":
+            row += [fmt(e["best_peer_gflops"], ".1f")]
+        rows.append(row)
+    if entries:
+        gm_best = geomean([e["ratio_best"] for e in entries])
+        foot = ["geomean", ""] + [""] * len(runners) + [fmt(gm_best, ".2f"), ""]
+        if kind == "model":
+            foot += [fmt(geomean([e["ratio_ort"] for e in entries]), ".2f")]
+        foot += ["", ""] + ([""] if kind == "gemm" else [])
+        rows.append(foot)
+    return head, rows
+
+
+def render_text(head, rows):
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    line = lambda cells: "  ".join(  # noqa: E731
+        str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+    out = [line(head), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+def render_markdown(head, rows):
+    out = ["| " + " | ".join(head) + " |",
+           "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
+    for r in rows:
+        cells = [f"**{c}**" if r[0] == "geomean" and c else c for c in r]
+        out.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(out)
+
+
+def na_notes(entries):
+    """'runner: reason (workloads)' lines, one per distinct reason."""
+    reasons = {}
+    for e in entries:
+        for r, s in e["runners"].items():
+            if s["error"]:
+                reasons.setdefault((LABELS[r], s["error"]), []).append(e["workload"])
+    return [f"{label} n/a on {', '.join(ws)}: {why}" for (label, why), ws in reasons.items()]
+
+
+def report(results, args, meta):
+    text, md = [], []
+    md.append(f"Run of {meta['date']} on {meta['cpu']} ({meta['cores']} cores), taskmap "
+              f"{meta['taskmap_commit'] or 'unknown commit'}; {args.rounds} round{'s' if args.rounds > 1 else ''} × "
+              f"(warmup {args.warmup} + repeat {args.repeat}), medians in ms.")
+    for threads in args.threads:
+        peak, estimated = peak_for(threads, args.peaks)
+        for kind, title in (("model", "Models"), ("gemm", "GEMMs")):
+            entries = [e for e in results if e["threads"] == threads and e["kind"] == kind]
+            if not entries:
+                continue
+            head, rows = table_rows(entries, kind, args)
+            caption = (f"{title}, {threads} thread{'s' if threads > 1 else ''} "
+                       f"(peak {peak:.0f} GFLOP/s{', estimated' if estimated else ''})")
+            notes = na_notes(entries)
+            text += ["", caption, render_text(head, rows)] + [f"  {n}" for n in notes]
+            md += ["", f"#### {caption}", "", render_markdown(head, rows)]
+            if notes:
+                md += [""] + [f"- {n}" for n in notes]
+    return "\n".join(text), "\n".join(md) + "\n"
+
+
+# ------------------------------------------------------------------------------------------------
+def parse_shapes(text):
+    shapes = []
+    for item in [x.strip() for x in text.split(",") if x.strip()]:
+        if item == "square":
+            shapes += SQUARE_GEMMS
+        elif item == "dl":
+            shapes += DL_GEMMS
+        else:
+            parts = item.lower().replace("×", "x").split("x")
+            if len(parts) == 1:
+                parts = parts * 3
+            if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+                raise argparse.ArgumentTypeError(f"bad GEMM shape {item!r}: use S, MxNxK, square or dl")
+            shapes.append(tuple(int(p) for p in parts))
+    return list(dict.fromkeys(shapes))
+
+
+def parse_peaks(text):
+    peaks = dict(DEFAULT_PEAKS)
+    for item in [x.strip() for x in text.split(",") if x.strip()]:
+        if "=" not in item:
+            raise argparse.ArgumentTypeError(f"bad --peak item {item!r}: use THREADS=GFLOPS")
+        t, g = item.split("=", 1)
+        peaks[int(t)] = float(g)
+    return peaks
+
+
+def machine_meta(args):
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    commit = None
+    try:
+        p = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=10)
+        commit = p.stdout.strip() or None
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "cpu": cpu,
+            "cores": os.cpu_count(), "python": sys.version.split()[0], "argv": sys.argv[1:],
+            "taskmap": str(args.taskmap), "taskmap_commit": commit,
+            "settings": {"threads": args.threads, "runners": args.runners, "rounds": args.rounds, "warmup": args.warmup,
+                         "repeat": args.repeat, "seed": args.seed, "openblas_coretype": args.openblas_coretype,
+                         "peaks": {str(k): v for k, v in args.peaks.items()}}}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", default="2", help="thread counts, comma-separated (default 2)")
+    parser.add_argument("--models", default="all",
+                        help="comma-separated: " + ", ".join(TORCH_MODELS) + " (PyTorch exports), "
+                        "bundled_NAME (taskmap export NAME), a path to an .onnx file, or the groups "
+                        "'torch', 'bundled', 'all' (default: all = torch + bundled)")
+    parser.add_argument("--gemms", default="square,dl",
+                        help="comma-separated GEMM shapes: S (square), MxNxK, or the groups 'square' "
+                        "(256,512,1024,2048) and 'dl' (BERT/ResNet-50 shapes) (default square,dl)")
+    parser.add_argument("--only", choices=["models", "gemms"], help="run only models or only GEMMs")
+    parser.add_argument("--runners", default=",".join(dict.fromkeys(MODEL_RUNNERS + GEMM_RUNNERS)),
+                        help="runners to use, comma-separated (default all: "
+                        + ",".join(dict.fromkeys(MODEL_RUNNERS + GEMM_RUNNERS)) + ")")
+    parser.add_argument("--rounds", type=int, default=5, help="alternation rounds (default 5)")
+    parser.add_argument("--repeat", type=int, default=20, help="timed iterations per run (default 20)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed iterations per run (default 3; GEMMs: at "
+                        "least this, and enough for ~0.1 s)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny check (< 1 min): bundled mobilenet_v2 and a 128^3 GEMM, 1 round, "
+                        "warmup 1, repeat 3")
+    parser.add_argument("--taskmap", default=str(REPO / "build/release/tools/taskmap/taskmap"),
+                        help="the taskmap CLI (default build/release/tools/taskmap/taskmap)")
+    parser.add_argument("--out-dir", default=str(HERE / "models"),
+                        help="folder of the models and their inputs (default benchmarks/models)")
+    parser.add_argument("--build-dir", default=str(HERE / "build"),
+                        help="folder of gemm_peers and the GEMM models (default benchmarks/build)")
+    parser.add_argument("--json", default=str(HERE / "results" / "latest.json"),
+                        help="where to write all results (default benchmarks/results/latest.json)")
+    parser.add_argument("--markdown", help="also write the tables as markdown to this file")
+    parser.add_argument("--peak", default="", help="FMA peak GFLOP/s per thread count, e.g. "
+                        "'1=253,2=496' (the default; others: 253 x threads, marked estimated)")
+    parser.add_argument("--openblas-coretype", default="SkylakeX",
+                        help="OPENBLAS_CORETYPE of the OpenBLAS GEMM peer and of PyTorch cfg "
+                        "(default SkylakeX; '' lets OpenBLAS detect)")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds one run may take (default 1800)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of weights and inputs (default 0)")
+    args = parser.parse_args()
+
+    try:
+        args.threads = [int(t) for t in args.threads.split(",") if t.strip()]
+        if not args.threads or min(args.threads) < 1:
+            raise ValueError
+    except ValueError:
+        parser.error("--threads takes positive integers, e.g. 1,2")
+    try:
+        args.peaks = parse_peaks(args.peak)
+        gemm_shapes = parse_shapes(args.gemms)
+    except (argparse.ArgumentTypeError, ValueError) as e:
+        parser.error(str(e))
+    args.runners = [r.strip() for r in args.runners.split(",") if r.strip()]
+    unknown = [r for r in args.runners if r not in LABELS]
+    if unknown:
+        parser.error(f"unknown runner(s) {', '.join(unknown)}; known: {', '.join(LABELS)}")
+    if args.smoke:
+        args.rounds, args.warmup, args.repeat = 1, 1, 3
+        args.models, gemm_shapes = "bundled_mobilenet_v2", [(128, 128, 128)]
+    if args.rounds < 1 or args.repeat < 1 or args.warmup < 0:
+        parser.error("--rounds and --repeat must be >= 1, --warmup >= 0")
+    args.taskmap = str(Path(args.taskmap).resolve()) if Path(args.taskmap).exists() else args.taskmap
+
+    specs = []
+    for item in [x.strip() for x in args.models.split(",") if x.strip()]:
+        if item in ("all", "torch"):
+            specs += TORCH_MODELS
+        if item in ("all", "bundled"):
+            specs += ["bundled_" + n for n in bundled_names(args.taskmap)]
+        if item not in ("all", "torch", "bundled"):
+            specs.append(item)
+    specs = list(dict.fromkeys(specs))
+
+    meta = machine_meta(args)
+    started = time.time()
+    workloads = []
+    if args.only != "gemms":
+        for spec in specs:
+            workloads.append(prepare_model(spec, args))
+    if args.only != "models":
+        for shape in gemm_shapes:
+            workloads.append(prepare_gemm(shape, args))
+    peers = GemmPeers(args.build_dir)
+
+    results = []
+    for threads in args.threads:
+        for i, w in enumerate(workloads):
+            log(f"== {threads} thread(s): {w.kind} {w.name} ({i + 1}/{len(workloads)})")
+            try:
+                results.append(measure(w, threads, args, peers))
+            except Exception as e:  # noqa: BLE001 - never lose the other workloads' results
+                log(f"[{threads}t {w.name}] failed: {type(e).__name__}: {e}")
+                w.error = f"{type(e).__name__}: {e}"
+                results.append(measure(w, threads, args, peers))
+
+    text, md = report(results, args, meta)
+    print(text, flush=True)
+    summary = {}
+    for threads in args.threads:
+        models = [e for e in results if e["threads"] == threads and e["kind"] == "model"]
+        gemms = [e for e in results if e["threads"] == threads and e["kind"] == "gemm"]
+        summary[str(threads)] = {
+            "models_geomean_ratio_ort": geomean([e["ratio_ort"] for e in models]),
+            "models_geomean_ratio_best": geomean([e["ratio_best"] for e in models]),
+            "gemms_geomean_ratio_best": geomean([e["ratio_best"] for e in gemms])}
+    meta["wall_s"] = round(time.time() - started, 1)
+    out = {"meta": meta, "summary": summary, "results": results}
+    json_path = Path(args.json)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(json_path, "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+    log(f"wrote {json_path} ({meta['wall_s']} s in all)")
+    if args.markdown:
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(md)
+        log(f"wrote {args.markdown}")
+    if args.smoke and "taskmap" in args.runners and not any(
+            e["runners"]["taskmap"]["median_ms"] for e in results if "taskmap" in e["runners"]):
+        log("smoke: taskmap gave no figure at all")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
