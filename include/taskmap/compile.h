@@ -5,6 +5,7 @@
 //   Task t = schedules::matmul_task(128, 256, 64);
 //   CompiledKernel k = compile_task(t);
 //   k({a.data(), b.data(), c.data()});   // one pointer per task.params() entry
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@ struct CompileOptions {
   CpuTarget target = CpuTarget::host();
   int jobs = 0;  // compilers run at once; 0 = hardware threads
   passes::PipelineOptions pipeline = passes::PipelineOptions::from_env();
+  std::function<void(size_t, size_t)> progress;  // see build::BuildOptions::progress
 };
 
 class CompiledKernel {

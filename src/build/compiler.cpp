@@ -193,12 +193,19 @@ std::vector<std::shared_ptr<runtime::Library>> build_shared_objects(
   }
 
   std::atomic<size_t> next{0};
+  std::mutex progress_mutex;
+  size_t compiled = 0;
+  if (options.progress && !misses.empty()) options.progress(0, misses.size());
   auto work = [&] {
     for (size_t m = next.fetch_add(1); m < misses.size(); m = next.fetch_add(1)) {
       try {
         compile_one(jobs[misses[m].job], compiler, flags, dir, misses[m], libraries[misses[m].job]);
       } catch (...) {
         misses[m].error = std::current_exception();
+      }
+      if (options.progress) {
+        std::lock_guard<std::mutex> lock(progress_mutex);
+        options.progress(++compiled, misses.size());
       }
     }
   };

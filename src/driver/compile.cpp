@@ -47,6 +47,7 @@ std::vector<CompiledKernel> compile_kernels(const std::vector<ir::Function>& ker
   build::BuildOptions build_options;
   build_options.target = options.target;
   build_options.jobs = options.jobs;
+  build_options.progress = options.progress;
   std::vector<std::shared_ptr<runtime::Library>> libraries =
       build::build_shared_objects(jobs, build_options);
   std::vector<CompiledKernel> out;

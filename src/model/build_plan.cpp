@@ -1,5 +1,9 @@
 #include "model/build_plan.h"
 
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -97,7 +101,9 @@ class PlanBuilder {
     std::vector<CompiledKernel> compiled;
     if (build_) {
       pack_constants();
-      compiled = compile_kernels(kernels_, options_.compile);
+      CompileOptions compile = options_.compile;
+      if (options_.progress) compile.progress = progress_printer("kernels");
+      compiled = compile_kernels(kernels_, compile);
     }
     report_.kernels_built =
         static_cast<int>(build::build_stats().compiler_invocations.load() - before);
@@ -235,7 +241,9 @@ class PlanBuilder {
     std::vector<ir::Function> kernels;
     for (const PendingPack& p : pending_packs_)
       kernels.push_back(implement_cpu(p.task, options_.compile.target));
-    std::vector<CompiledKernel> compiled = compile_kernels(kernels, options_.compile);
+    CompileOptions compile = options_.compile;
+    if (options_.progress) compile.progress = progress_printer("weight packing kernels");
+    std::vector<CompiledKernel> compiled = compile_kernels(kernels, compile);
     for (size_t i = 0; i < compiled.size(); ++i) {
       const PendingPack& p = pending_packs_[i];
       NDArray packed(ir::f32, p.task.output_params()[0].type().shape());
@@ -246,6 +254,21 @@ class PlanBuilder {
       slots_[p.node] = {Slot::Kind::constant, static_cast<int64_t>(exe_->constants.size())};
       exe_->constants.push_back(std::move(packed));
     }
+  }
+
+  // "compiling kernels  12/40": rewritten in place on a terminal, else a line at most every
+  // few seconds and at the end.
+  static std::function<void(size_t, size_t)> progress_printer(std::string what) {
+    const bool terminal = isatty(fileno(stderr)) != 0;
+    auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+    return [what = std::move(what), terminal, last](size_t done, size_t total) {
+      auto now = std::chrono::steady_clock::now();
+      if (!terminal && done != total && now - *last < std::chrono::seconds(5)) return;
+      *last = now;
+      std::fprintf(stderr, "%scompiling %s %3zu/%zu%s", terminal ? "\r" : "", what.c_str(), done,
+                   total, terminal && done != total ? "" : "\n");
+      std::fflush(stderr);
+    };
   }
 
   static runtime::TensorSpec spec(const graph::TensorNode& t) {

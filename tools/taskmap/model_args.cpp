@@ -30,6 +30,7 @@ Model ModelArgs::load() const {
   ModelOptions options;
   options.threads = threads;
   options.fuse = !no_fuse;
+  options.progress = true;  // on stderr, so `--json` output stays clean
   for (const std::string& d : dims) {
     size_t eq = d.find('=');
     TM_USER_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < d.size())

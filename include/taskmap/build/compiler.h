@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,10 @@ struct BuildOptions {
   CpuTarget target = CpuTarget::host();
   int jobs = 0;  // compilers run at once; 0 = the number of hardware threads
   std::vector<std::string> extra_flags;
+  // Called with (compiled so far, to compile) before the first compiler starts and after each
+  // one finishes, from the building threads one at a time; not called when everything is
+  // cached.
+  std::function<void(size_t, size_t)> progress;
 };
 
 // Builds every job (cache hits are loaded, misses compiled in parallel) and returns the loaded
