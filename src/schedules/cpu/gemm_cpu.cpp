@@ -35,6 +35,13 @@ std::vector<Expr> unravel(const Expr& flat, const std::vector<int64_t>& extents)
   return out;
 }
 
+// The product of the reduction extents after the first (a window's kh · kw; 1 for a matmul).
+int64_t inner_k(const GemmForm& f) {
+  int64_t inner = 1;
+  for (size_t d = 1; d < f.k_extents.size(); ++d) inner *= f.k_extents[d];
+  return inner;
+}
+
 // Relative cost of packing one element against one multiply-add: the micro-kernel does 2 × 16
 // multiply-adds per cycle where packing moves about one element.
 constexpr int64_t kPackCost = 32;
@@ -65,6 +72,16 @@ GemmTiling plan_tiles(const GemmForm& f, const GemmConfig& c, int cores) {
       }
     }
   }
+  // A k block holds whole runs of the inner reduction axes (a convolution's window), so the
+  // packing loops walk the window directly instead of dividing a flat k by it per element.
+  const int64_t inner = inner_k(f);
+  if (inner > 1 && inner <= 2 * c.block_k) {
+    const int64_t outer = f.k_extents[0];
+    const int64_t blocks = ceil_div(outer, std::max<int64_t>(c.block_k / inner, 1));
+    best.k_blocks = blocks;
+    best.block_k = ceil_div(outer, blocks) * inner;
+    return best;
+  }
   best.k_blocks = ceil_div(f.k_size, c.block_k);
   best.block_k = ceil_div(f.k_size, best.k_blocks);
   return best;
@@ -89,6 +106,56 @@ std::vector<std::pair<Var, Expr>> bindings(const GemmForm& f, const Expr& batch,
     for (size_t i = 0; i < f.k_axes.size(); ++i) map.emplace_back(f.k_axes[i], index[i]);
   }
   return map;
+}
+
+std::vector<std::pair<Var, Expr>> with(std::vector<std::pair<Var, Expr>> map,
+                                       const std::vector<std::pair<Var, Expr>>& more) {
+  map.insert(map.end(), more.begin(), more.end());
+  return map;
+}
+
+// One position of a k block while packing: its offset in the block, the reduction axes bound
+// to their values, and (checked blocks) whether it lies inside K.
+struct KPosition {
+  Expr offset;
+  std::vector<std::pair<Var, Expr>> axes;
+  Expr valid;
+};
+
+// Runs `body` over the `block_k` positions of k block `kblock`. When the block holds whole
+// runs of the inner reduction axes (plan_tiles arranges it), the loops walk those axes
+// directly; otherwise one flat loop unravels k. Checked blocks clamp the axes into range.
+void for_k_block(KernelBuilder& kb, const GemmForm& f, int64_t block_k, const Expr& kblock,
+                 bool checked, const std::function<void(const KPosition&)>& body) {
+  const int64_t inner = inner_k(f);
+  if (inner == 1 || block_k % inner != 0) {
+    kb.for_range("k", block_k, [&](const Var& kk) {
+      Expr k = kblock * block_k + kk;
+      std::vector<Expr> index = unravel(checked ? min(k, f.k_size - 1) : k, f.k_extents);
+      KPosition pos{kk, {}, checked ? Expr(k < f.k_size) : Expr()};
+      for (size_t d = 0; d < f.k_axes.size(); ++d) pos.axes.emplace_back(f.k_axes[d], index[d]);
+      body(pos);
+    });
+    return;
+  }
+  const int64_t per_block = block_k / inner, outer = f.k_extents[0];
+  kb.for_range("kc", per_block, [&](const Var& kc) {
+    Expr first = kblock * per_block + kc;
+    Expr valid = checked ? Expr(first < outer) : Expr();
+    std::vector<std::pair<Var, Expr>> axes = {
+        {f.k_axes[0], checked ? min(first, outer - 1) : first}};
+    // The inner axes, each a loop of its own; the offset grows row-major.
+    std::function<void(size_t, Expr, std::vector<std::pair<Var, Expr>>)> nest =
+        [&](size_t d, Expr offset, std::vector<std::pair<Var, Expr>> bound) {
+          if (d == f.k_axes.size()) return body({offset, bound, valid});
+          kb.for_range("k" + std::to_string(d), f.k_extents[d], [&](const Var& v) {
+            std::vector<std::pair<Var, Expr>> more = bound;
+            more.emplace_back(f.k_axes[d], v);
+            nest(d + 1, offset * f.k_extents[d] + v, more);
+          });
+        };
+    nest(1, kc, axes);
+  });
 }
 
 // The condition "tile `index` is whole" when the first `whole` of `count` tiles are: nothing
@@ -259,45 +326,43 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                   // Pack A: panels of MR rows, k-major inside a panel (reads run along k).
                   if (!plan.a_packed) {
                     checked_or_not(kb, both(rows_full, ks_full), [&](bool checked) {
-                      kb.for_mapping(
-                          TaskMapping::repeat({t.tile_m, kc}), 0,
-                          [&](const Index& ik) {
-                            Expr row = row0 + ik[0], kk = k0 + ik[1];
-                            Expr at = (ik[0] / mr * kc + ik[1]) * mr + ik[0] % mr;
-                            if (!checked) {
-                              kb.store(a_pack, {at}, substitute(f.a, bindings(f, bt, row, {}, kk)));
-                              return;
-                            }
-                            Expr value = substitute(
-                                f.a, bindings(f, bt, min(row, m - 1), {}, min(kk, k - 1)));
+                      kb.for_range("i", t.tile_m, [&](const Var& i) {
+                        Expr row = row0 + i;
+                        for_k_block(kb, f, kc, kblock, checked, [&](const KPosition& k) {
+                          Expr at = (i / mr * kc + k.offset) * mr + i % mr;
+                          if (!checked) {
                             kb.store(a_pack, {at},
-                                     select(row < m && kk < k, value, float_imm(0.0)));
-                          },
-                          {"i", "k"});
+                                     substitute(f.a, with(bindings(f, bt, row, {}, {}), k.axes)));
+                            return;
+                          }
+                          Expr value = substitute(
+                              f.a, with(bindings(f, bt, min(row, m - 1), {}, {}), k.axes));
+                          kb.store(a_pack, {at}, select(row < m && k.valid, value, float_imm(0.0)));
+                        });
+                      });
                     });
                   }
                   // Pack B: panels of NR columns, k-major inside a panel (reads and writes run
                   // along n, so the copy vectorizes).
                   if (!plan.b_packed) {
                     checked_or_not(kb, both(cols_full, ks_full), [&](bool checked) {
-                      kb.for_mapping(
-                          TaskMapping::repeat(
-                              {t.tile_n / nr, kc, nr}, {},
-                              {LoopHint::serial(), LoopHint::serial(), LoopHint::vectorize()}),
-                          0,
-                          [&](const Index& qkj) {
-                            Expr col = col0 + qkj[0] * nr + qkj[2], kk = k0 + qkj[1];
-                            Expr at = (qkj[0] * kc + qkj[1]) * nr + qkj[2];
+                      kb.for_range("q", t.tile_n / nr, [&](const Var& q) {
+                        for_k_block(kb, f, kc, kblock, checked, [&](const KPosition& k) {
+                          kb.for_range("j", nr, LoopHint::vectorize(), [&](const Var& j) {
+                            Expr col = col0 + q * nr + j;
+                            Expr at = (q * kc + k.offset) * nr + j;
                             if (!checked) {
-                              kb.store(b_pack, {at}, substitute(f.b, bindings(f, bt, {}, col, kk)));
+                              kb.store(b_pack, {at},
+                                       substitute(f.b, with(bindings(f, bt, {}, col, {}), k.axes)));
                               return;
                             }
                             Expr value = substitute(
-                                f.b, bindings(f, bt, {}, min(col, n - 1), min(kk, k - 1)));
+                                f.b, with(bindings(f, bt, {}, min(col, n - 1), {}), k.axes));
                             kb.store(b_pack, {at},
-                                     select(col < n && kk < k, value, float_imm(0.0)));
-                          },
-                          {"q", "k", "j"});
+                                     select(col < n && k.valid, value, float_imm(0.0)));
+                          });
+                        });
+                      });
                     });
                   }
                   // Where the micro-kernel reads element (kk, lane) of a panel: the per-call
