@@ -85,6 +85,87 @@ template <typename T>
 static inline T sigmoid(T x) { return T(1) / (T(1) + std::exp(-x)); }
 }  // namespace tm
 )"},
+      {"exp_f32", R"(namespace tm {
+// e^x in f32 without branches, so loops around it vectorize (libm's expf does not without
+// -ffast-math). x = n·ln2 + r with |r| <= ln2/2; e^r by its Taylor series to r^7 (error below
+// 5e-9 relative, under an ulp); 2^n put straight into the exponent bits. Underflow gives 0,
+// overflow inf, NaN stays NaN.
+static inline float exp_f32(float x) {
+  const float clamped = x < -88.0f ? -88.0f : (x > 88.7228394f ? 88.7228394f : x);
+  const float n = __builtin_nearbyintf(clamped * 1.44269504f);
+  const float r = (clamped - n * 0.693145752f) - n * 1.42860677e-6f;
+  float p = 1.98412698e-4f;
+  p = p * r + 1.38888889e-3f;
+  p = p * r + 8.33333333e-3f;
+  p = p * r + 4.16666667e-2f;
+  p = p * r + 1.66666667e-1f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  // 2^n in two halves, so that n = 128 (just below overflow) and n = -127 stay normal.
+  const int half = static_cast<int>(n) >> 1;
+  const int bits_a = (half + 127) << 23, bits_b = (static_cast<int>(n) - half + 127) << 23;
+  float scale_a, scale_b;
+  __builtin_memcpy(&scale_a, &bits_a, sizeof scale_a);
+  __builtin_memcpy(&scale_b, &bits_b, sizeof scale_b);
+  const float y = p * scale_a * scale_b;
+  return x != x ? x : (x < -87.3f ? 0.0f : (x > 88.7228394f ? __builtin_inff() : y));
+}
+}  // namespace tm
+)"},
+      {"tanh_f32", R"(namespace tm {
+// tanh in f32 without branches: an odd Taylor polynomial to x^11 near 0 (error below 1e-7
+// relative for |x| < 0.4), 1 - 2 / (e^2|x| + 1) elsewhere (no cancellation there); ±1 beyond 9.
+static inline float tanh_f32(float x) {
+  const float a = x < 0 ? -x : x;
+  const float z = x * x;
+  float p = -8.86323552e-3f;
+  p = p * z + 2.18694885e-2f;
+  p = p * z - 5.39682540e-2f;
+  p = p * z + 1.33333333e-1f;
+  p = p * z - 3.33333333e-1f;
+  const float small = x + x * z * p;
+  const float e = exp_f32(2.0f * (a > 9.0f ? 9.0f : a));
+  float large = 1.0f - 2.0f / (e + 1.0f);
+  large = a > 9.0f ? 1.0f : large;
+  large = x < 0 ? -large : large;
+  return x != x ? x : (a < 0.4f ? small : large);
+}
+}  // namespace tm
+)"},
+      {"erf_f32", R"(namespace tm {
+// erf in f32 without branches: the Taylor series to x^13 for |x| < 0.5 (error below 1e-8
+// relative), Abramowitz & Stegun 7.1.26 elsewhere (1.5e-7 absolute); ±1 beyond 4.
+static inline float erf_f32(float x) {
+  const float a = x < 0 ? -x : x;
+  const float z = x * x;
+  float p = 1.0f / 9360.0f;
+  p = -p * z + 1.0f / 1320.0f;
+  p = -p * z + 1.0f / 216.0f;
+  p = -p * z + 1.0f / 42.0f;
+  p = -p * z + 0.1f;
+  p = -p * z + 1.0f / 3.0f;
+  p = -p * z + 1.0f;
+  const float small = 1.12837917f * x * p;
+  const float c = a > 4.0f ? 4.0f : a;
+  const float t = 1.0f / (1.0f + 0.3275911f * c);
+  float q = 1.061405429f;
+  q = q * t - 1.453152027f;
+  q = q * t + 1.421413741f;
+  q = q * t - 0.284496736f;
+  q = q * t + 0.254829592f;
+  float large = 1.0f - q * t * exp_f32(-c * c);
+  large = x < 0 ? -large : large;
+  return x != x ? x : (a < 0.5f ? small : large);
+}
+}  // namespace tm
+)"},
+      {"sigmoid_f32", R"(namespace tm {
+// 1 / (1 + e^-x) on exp_f32, so it vectorizes; e^-x overflows to inf for very negative x and
+// the result is then exactly 0.
+static inline float sigmoid_f32(float x) { return 1.0f / (1.0f + exp_f32(-x)); }
+}  // namespace tm
+)"},
       {"vec_memory", R"(namespace tm {
 // Tensors are only element-aligned, so vector loads and stores go through memcpy, which the
 // compiler turns into one unaligned vector move.

@@ -16,7 +16,7 @@ namespace {
 // Math primitives with a libm (or prelude) spelling per float width. Narrower floats compute
 // through float.
 constexpr MathSpelling kMath[] = {
-    {"exp", "expf", "exp"},
+    {"exp", "tm::exp_f32", "exp"},
     {"exp2", "exp2f", "exp2"},
     {"expm1", "expm1f", "expm1"},
     {"log", "logf", "log"},
@@ -33,11 +33,11 @@ constexpr MathSpelling kMath[] = {
     {"atan", "atanf", "atan"},
     {"sinh", "sinhf", "sinh"},
     {"cosh", "coshf", "cosh"},
-    {"tanh", "tanhf", "tanh"},
+    {"tanh", "tm::tanh_f32", "tanh"},
     {"asinh", "asinhf", "asinh"},
     {"acosh", "acoshf", "acosh"},
     {"atanh", "atanhf", "atanh"},
-    {"erf", "erff", "erf"},
+    {"erf", "tm::erf_f32", "erf"},
     {"erfc", "erfcf", "erfc"},
     {"abs", "fabsf", "fabs"},
     {"floor", "floorf", "floor"},
@@ -54,7 +54,7 @@ constexpr MathSpelling kMath[] = {
     {"hypot", "hypotf", "hypot"},
     {"fma", "fmaf", "fma"},
     {"rsqrt", "tm::rsqrt", "tm::rsqrt"},
-    {"sigmoid", "tm::sigmoid", "tm::sigmoid"},
+    {"sigmoid", "tm::sigmoid_f32", "tm::sigmoid"},
 };
 
 }  // namespace
@@ -142,6 +142,9 @@ CExpr CpuPrinter::print_math(const MathSpelling& math, DType dtype,
                              const std::vector<CExpr>& args) {
   std::string callee = dtype.element() == f64 ? math.f64 : math.f32;
   if (callee.rfind("tm::", 0) == 0) required_helpers_.insert(callee.substr(4));
+  // The f32 forms of tanh, erf and sigmoid are built on exp_f32.
+  if (callee.size() > 8 && callee.compare(callee.size() - 4, 4, "_f32") == 0)
+    required_helpers_.insert("exp_f32");
   if (dtype.is_int()) {
     TM_ASSERT(std::string(math.name) == "abs")
         << "primitive '" << math.name << "' on " << dtype.name() << " has no CPU spelling";

@@ -165,7 +165,7 @@ TEST(CpuCodegen, VectorizedLoopAndVectorTypes) {
   Function f("vec", {a, b, c}, seq({scalar_loop, vector_loop}));
   std::string source = source_of(f);
   EXPECT_TRUE(contains(source, "#pragma omp simd")) << source;
-  EXPECT_TRUE(contains(source, "b[i] = expf(a[i]) * 0.5f;")) << source;
+  EXPECT_TRUE(contains(source, "b[i] = tm::exp_f32(a[i]) * 0.5f;")) << source;
   EXPECT_TRUE(contains(source, "typedef float tm_f32x8 __attribute__((vector_size(32)));"))
       << source;
   EXPECT_TRUE(contains(source,

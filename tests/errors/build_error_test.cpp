@@ -84,7 +84,7 @@ TEST(BuildError, LongDiagnosticsAreTrimmed) {
     source += "int x" + std::to_string(i) + " = undeclared_" + std::to_string(i) + ";\n";
   }
   try {
-    build_shared_objects({{"noisy", source}}, BuildOptions{CpuTarget::host(), 1, {}});
+    build_shared_objects({{"noisy", source}}, BuildOptions{CpuTarget::host(), 1, {}, {}});
     FAIL() << "expected a BuildError";
   } catch (const BuildError& e) {
     std::string message = e.what();
@@ -100,7 +100,7 @@ TEST(BuildError, UnwritableCacheDirectoryIsAClearUserError) {
   std::ofstream(file) << "not a directory";
   ScopedEnv cache("TASKMAP_CACHE_DIR", (file / "cache").string());
   try {
-    build_shared_objects({{"k", "int x;\n"}}, BuildOptions{CpuTarget::host(), 1, {}});
+    build_shared_objects({{"k", "int x;\n"}}, BuildOptions{CpuTarget::host(), 1, {}, {}});
     FAIL() << "expected a UserError";
   } catch (const BuildError& e) {
     FAIL() << "not a build error: " << e.what();
@@ -117,7 +117,7 @@ TEST(BuildError, MissingCompilerIsAUserError) {
   ScopedEnv cache("TASKMAP_CACHE_DIR", dir.string());
   ScopedEnv cxx("TASKMAP_CXX", "/nonexistent/bin/c++");
   try {
-    build_shared_objects({{"k", "int x;\n"}}, BuildOptions{CpuTarget::host(), 1, {}});
+    build_shared_objects({{"k", "int x;\n"}}, BuildOptions{CpuTarget::host(), 1, {}, {}});
     FAIL() << "expected a UserError";
   } catch (const UserError& e) {
     EXPECT_TRUE(contains(e.what(), "cannot find the C++ compiler '/nonexistent/bin/c++'"))
@@ -139,7 +139,7 @@ TEST(LibraryError, MissingFileAndMissingKernelNameTheCulprit) {
   ScopedEnv cache("TASKMAP_CACHE_DIR", dir.string());
   auto libraries = build_shared_objects(
       {{"only", "extern \"C\" int taskmap_entry_only(void* const*) { return 0; }\n"}},
-      BuildOptions{CpuTarget::host(), 1, {}});
+      BuildOptions{CpuTarget::host(), 1, {}, {}});
   EXPECT_TRUE(libraries.at(0)->has_entry("only"));
   try {
     libraries.at(0)->entry("other");

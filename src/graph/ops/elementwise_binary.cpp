@@ -27,6 +27,18 @@ OpDef pow() {
     ir::DType dtype = ctx.dtype(0);
     ir::DType work =
         dtype == ir::f64 || dtype.is_int() || ctx.dtype(1) == ir::f64 ? ir::f64 : ir::f32;
+    // A constant small integer exponent on a float base (x², x³ in GELU's tanh form) is a
+    // product: pow() costs some hundred cycles an element, and the product is exact to an ulp.
+    if (dtype.is_float() && ctx.has_value(1) && shape_numel(ctx.shape(1)) == 1) {
+      const double e = ctx.value_scalar(1);
+      if (e == 1 || e == 2 || e == 3) {
+        return {broadcast_binary(ctx, "Pow", [&](const Expr& a, const Expr&) {
+          Expr product = a;
+          for (int i = 1; i < static_cast<int>(e); ++i) product = product * a;
+          return product;
+        })};
+      }
+    }
     return {broadcast_binary(ctx, "Pow", [&](const Expr& a, const Expr& b) {
       return ir::cast(dtype, ir::call("pow", {ir::cast(work, a), ir::cast(work, b)}));
     })};
