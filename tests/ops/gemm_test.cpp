@@ -127,6 +127,31 @@ TEST(Gemm, PrepackedOperandsMatchReference) {
   }
 }
 
+// On a target without AVX-512 the template takes 8-lane vectors and a 6 × 16 register tile
+// (16 vector registers); the machine running the test may have more, which is fine.
+TEST(Gemm, Avx2VariantMatchesReference) {
+  CompileOptions options;
+  options.target = CpuTarget::parse("cpu:avx2");
+  std::vector<Function> kernels;
+  std::vector<Task> tasks;
+  for (const Problem& p : kProblems) {
+    tasks.push_back(linear_task(p));
+    auto plan = schedules::plan_gemm(tasks.back(), options.target);
+    ASSERT_TRUE(plan.has_value());
+    EXPECT_EQ(plan->config.lanes, 8);
+    EXPECT_EQ(plan->config.micro_n, 16);
+    kernels.push_back(schedules::gemm_cpu(tasks.back(), *plan));
+  }
+  std::vector<CompiledKernel> compiled = compile_kernels(kernels, options);
+  for (size_t t = 0; t < kProblems.size(); ++t) {
+    const Problem& p = kProblems[t];
+    std::vector<float> a = random_data(p.batch * p.m * p.k), w = random_data(p.k * p.n),
+                       bias = random_data(p.n), c = poisoned(p.batch * p.m * p.n);
+    compiled[t]({a.data(), w.data(), bias.data(), c.data()});
+    expect_close(c, linear_reference(p, a, w, bias), "avx2 gemm " + p.str(), 1e-4);
+  }
+}
+
 // Both operands batched (attention's Q·Kᵀ): the batch stays a batch, and Kᵀ is read transposed.
 TEST(Gemm, BatchedTransposedProductMatchesReference) {
   const int64_t batch = 3, m = 45, n = 70, k = 24;
