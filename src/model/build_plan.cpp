@@ -123,6 +123,10 @@ class PlanBuilder {
     report_.arena_bytes = exe_->arena_bytes;
     for (const NDArray& c : exe_->constants)
       report_.constant_bytes += static_cast<int64_t>(c.nbytes());
+    if (!build_) {  // the packed weights are made only when building; count what they will take
+      for (const PendingPack& p : pending_packs_)
+        report_.constant_bytes += shape_numel(p.task.output_params()[0].type().shape()) * 4;
+    }
     return {exe_, report_};
   }
 
@@ -191,7 +195,15 @@ class PlanBuilder {
   void add_kernel(const ir::Function& f, const std::vector<KernelArg>& args, int step,
                   std::string label) {
     std::vector<const graph::TensorNode*> tensors;
+    // Parameters the body never reads (a weight the kernel takes pre-packed) get no storage, so
+    // a weight used only packed is not kept twice.
+    std::unordered_set<const ir::ExprNode*> read;
+    for (const ir::Var& v : ir::free_vars(f->body)) read.insert(v.get());
     for (const KernelArg& a : args) {
+      if (!read.count(a.param.get()) && !written_.count(a.tensor)) {
+        tensors.push_back(nullptr);
+        continue;
+      }
       if (written_.count(a.tensor)) {
         define(a.tensor, step);
       } else {
@@ -331,6 +343,7 @@ class PlanBuilder {
   }
 
   Slot slot_of(const graph::TensorNode* t) const {
+    if (t == nullptr) return {Slot::Kind::unused, 0};
     auto it = slots_.find(root(t));
     TM_ASSERT(it != slots_.end()) << "tensor '" << t->name << "' has no storage";
     return it->second;

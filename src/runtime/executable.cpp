@@ -38,6 +38,8 @@ std::vector<NDArray> Executable::run(const std::vector<NDArray>& given,
         return const_cast<void*>(constants[s.index].raw());
       case Slot::Kind::arena:
         return static_cast<std::byte*>(arena_.raw()) + s.index;
+      case Slot::Kind::unused:
+        return nullptr;
     }
     return nullptr;
   };

@@ -15,7 +15,9 @@ namespace taskmap::runtime {
 
 // Where a tensor lives while the model runs.
 struct Slot {
-  enum class Kind : uint8_t { input, output, constant, arena };
+  // `unused`: a parameter the kernel never reads (weights it takes pre-packed instead); the
+  // kernel gets a null pointer.
+  enum class Kind : uint8_t { input, output, constant, arena, unused };
   Kind kind = Kind::arena;
   int64_t index = 0;  // input / output / constant number, or the arena byte offset
 };
