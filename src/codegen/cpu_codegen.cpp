@@ -75,12 +75,19 @@ std::string comment_value(const std::string& key, const std::string& value) {
 std::vector<std::string> CpuPrinter::loop_pragmas(const ForNode* op) {
   // OpenMP allows no construct inside a simd loop, so hints nested in one are dropped.
   switch (op->hint.kind) {
-    case LoopKind::parallel:
+    case LoopKind::parallel: {
       if (simd_depth_ > 0) return {};
+      // Dynamic scheduling in at most 256 chunks: a thread that was preempted (a busy machine)
+      // leaves its share to the others instead of making the whole kernel wait for it.
+      std::string schedule = " schedule(dynamic)";
+      if (const int64_t* extent = as_const_int(op->extent); extent && *extent > 256)
+        schedule = " schedule(dynamic, " + std::to_string((*extent + 255) / 256) + ")";
       if (op->hint.factor > 0) {
-        return {"#pragma omp parallel for num_threads(" + std::to_string(op->hint.factor) + ")"};
+        return {"#pragma omp parallel for num_threads(" + std::to_string(op->hint.factor) + ")" +
+                schedule};
       }
-      return {"#pragma omp parallel for"};
+      return {"#pragma omp parallel for" + schedule};
+    }
     case LoopKind::vectorize:
       if (simd_depth_ > 0) return {};
       return {"#pragma omp simd"};

@@ -27,8 +27,9 @@ TEST(CpuCodegen, ElementwiseAddWithParallelLoop) {
                        "static void add(const float* __restrict__ a, const float* "
                        "__restrict__ b, float* __restrict__ c) {"))
       << source;
-  EXPECT_TRUE(
-      contains(source, "  #pragma omp parallel for\n  for (int64_t i = 0; i < 1000; ++i) {"))
+  EXPECT_TRUE(contains(
+      source,
+      "  #pragma omp parallel for schedule(dynamic, 4)\n  for (int64_t i = 0; i < 1000; ++i) {"))
       << source;
   EXPECT_TRUE(contains(source, "    c[i] = a[i] + b[i];\n")) << source;
   EXPECT_TRUE(contains(source, "extern \"C\" int taskmap_entry_add(void* const* args) {"))
