@@ -9,6 +9,7 @@
 #include "taskmap/error.h"
 #include "taskmap/frontend/onnx.h"
 #include "taskmap/graph/op_registry.h"
+#include "taskmap/graph/rewrites.h"
 
 namespace taskmap {
 
@@ -46,7 +47,8 @@ struct Model::Impl {
       auto it = plans.find(k);
       if (it != plans.end()) return it->second;
       try {
-        graph::Graph specialized = graph::specialize(graph, bindings, options.compile);
+        graph::Graph specialized =
+            graph::simplify_graph(graph::specialize(graph, bindings, options.compile));
         model::BuiltPlan plan = model::build_plan(specialized, options);
         plan.report.seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -113,7 +115,8 @@ CompileReport Model::compile(const std::vector<graph::InputBinding>& inputs) {
 }
 
 CompileReport Model::plan_only(const std::vector<graph::InputBinding>& inputs) {
-  graph::Graph specialized = graph::specialize(impl_->graph, inputs, impl_->options.compile);
+  graph::Graph specialized =
+      graph::simplify_graph(graph::specialize(impl_->graph, inputs, impl_->options.compile));
   return model::build_plan(specialized, impl_->options, /*build=*/false).report;
 }
 

@@ -1,0 +1,37 @@
+#pragma once
+// Algebraic rewrites of a specialized graph (every shape known, constants folded): each pass
+// returns a graph computing the same outputs (up to float rounding) with fewer or cheaper
+// operators, and returns its input unchanged when nothing matches. The input graph is never
+// modified. Subgraphs are rewritten only when the tensors inside them are read by nothing else
+// and are not graph outputs; graph inputs and outputs keep their names, order and types.
+#include "taskmap/graph/graph.h"
+
+namespace taskmap::graph {
+
+// All of the rewrites below, in order: remove_noops, fold_batch_norm, recognize_layer_norm,
+// recognize_gelu.
+Graph simplify_graph(const Graph& graph);
+
+// Drops operators that copy their input: Identity, inference Dropout, Transpose with the identity
+// permutation, and Reshape / Flatten / Squeeze / Unsqueeze / Expand / Cast / CastLike whose
+// output has the input's dtype and shape. Readers of the output read the input instead. An
+// operator whose output is a graph output stays.
+Graph remove_noops(const Graph& graph);
+
+// Folds an inference BatchNormalization (constant scale, bias, mean, variance) into the f32
+// Conv, Gemm or rank-2 MatMul with a constant weight (and optional constant bias) that feeds it
+// alone: W' = W * s per output channel, b' = (b - mean) * s + beta, s = scale / sqrt(var + eps),
+// computed in double and stored f32. A MatMul becomes a Gemm carrying the new bias.
+Graph fold_batch_norm(const Graph& graph);
+
+// Replaces LayerNorm written out as ReduceMean -> Sub -> Pow(2) -> ReduceMean -> Add(eps) -> Sqrt
+// -> Div [-> Mul(gamma)] [-> Add(beta)] over the last axis (keepdims) by one LayerNormalization
+// (axis -1, epsilon from the Add, scale and bias from the Mul / Add constants, scale 1 without).
+Graph recognize_layer_norm(const Graph& graph);
+
+// Replaces GELU written out elementwise by one Gelu: the erf form 0.5 * x * (1 + erf(x / sqrt(2)))
+// and the tanh form 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))) (approximate =
+// "tanh"), in any association and operand order, constants within 1e-4 relative.
+Graph recognize_gelu(const Graph& graph);
+
+}  // namespace taskmap::graph

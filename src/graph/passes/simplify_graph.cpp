@@ -1,0 +1,36 @@
+// The graph rewrites, in the order they run. Each step is one pass in its own file; the graph is
+// checked after every step.
+#include "taskmap/error.h"
+#include "taskmap/graph/rewrites.h"
+
+namespace taskmap::graph {
+namespace {
+
+struct Rewrite {
+  const char* name;
+  Graph (*run)(const Graph&);
+};
+
+const Rewrite kRewrites[] = {
+    {"remove_noops", remove_noops},                  // Identity, Dropout, same-shape Reshape...
+    {"fold_batch_norm", fold_batch_norm},            // Conv / Gemm + BatchNormalization
+    {"recognize_layer_norm", recognize_layer_norm},  // ReduceMean ... Div [Mul] [Add]
+    {"recognize_gelu", recognize_gelu},              // x * 0.5 * (1 + erf | tanh(...))
+};
+
+}  // namespace
+
+Graph simplify_graph(const Graph& graph) {
+  Graph g = graph;
+  for (const Rewrite& rewrite : kRewrites) {
+    g = rewrite.run(g);
+    try {
+      g.validate();
+    } catch (const UserError& e) {
+      TM_UNREACHABLE() << rewrite.name << " left an invalid graph: " << e.what();
+    }
+  }
+  return g;
+}
+
+}  // namespace taskmap::graph

@@ -1,0 +1,350 @@
+// Graph rewrite tests: a small graph written with the graph builder -> one rewrite -> the operator
+// histogram changed as expected, and the rewritten graph computes what the original computes on
+// random inputs (both evaluated operator by operator; the original also through Model, which
+// applies every rewrite and fuses kernels).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <numbers>
+#include <random>
+#include <unordered_map>
+
+#include "taskmap/graph/builder.h"
+#include "taskmap/graph/rewrites.h"
+#include "taskmap/graph/run_operator.h"
+#include "taskmap/graph/specialize.h"
+#include "taskmap/model.h"
+#include "taskmap/models.h"
+
+namespace taskmap::graph {
+namespace {
+
+using Histogram = std::map<std::string, int>;
+
+Histogram histogram(const Graph& g) {
+  Histogram h;
+  for (const Operator& op : g.ops) ++h[op->type];
+  return h;
+}
+
+int count(const Graph& g, const std::string& type) {
+  return histogram(g)[type];
+}
+
+// The graph specialized for its declared input shapes (the form the rewrites take).
+Graph specialized(const Graph& g) {
+  std::vector<InputBinding> bindings;
+  for (const Tensor& t : g.inputs) bindings.push_back({t->dtype, known_sizes(t->shape), {}});
+  return specialize(g, bindings);
+}
+
+// Uniform in [-3, 3), never zero.
+NDArray random_array(const Tensor& t, std::mt19937_64& rng) {
+  NDArray a(t->dtype, known_sizes(t->shape));
+  std::uniform_real_distribution<double> dist(-3.0, 3.0);
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    double v = dist(rng);
+    a.set_double(i, v == 0 ? 0.5 : v);
+  }
+  return a;
+}
+
+// The outputs of `g`, one operator at a time (no rewrite, no fusion).
+std::vector<NDArray> evaluate(const Graph& g, const std::vector<NDArray>& inputs) {
+  std::unordered_map<const TensorNode*, NDArray> values;
+  for (size_t i = 0; i < g.inputs.size(); ++i) values[g.inputs[i].get()] = inputs[i];
+  auto value = [&](const Tensor& t) {
+    if (!t) return NDArray();
+    return t->is_constant() ? t->constant : values.at(t.get());
+  };
+  for (const Operator& op : g.ops) {
+    std::vector<NDArray> args;
+    for (const Tensor& t : op->inputs) args.push_back(value(t));
+    std::vector<NDArray> results = run_operator(*op, args);
+    for (size_t k = 0; k < op->outputs.size(); ++k)
+      if (op->outputs[k]) values[op->outputs[k].get()] = results.at(k);
+  }
+  std::vector<NDArray> outputs;
+  for (const Tensor& t : g.outputs) outputs.push_back(value(t));
+  return outputs;
+}
+
+void expect_close(const std::vector<NDArray>& actual, const std::vector<NDArray>& expected,
+                  const std::string& what) {
+  ASSERT_EQ(actual.size(), expected.size()) << what;
+  for (size_t k = 0; k < actual.size(); ++k) {
+    ASSERT_EQ(actual[k].shape(), expected[k].shape()) << what << ", output " << k;
+    for (int64_t i = 0; i < actual[k].numel(); ++i) {
+      double a = actual[k].get_double(i), e = expected[k].get_double(i);
+      ASSERT_NEAR(a, e, 1e-4 * std::max(1.0, std::abs(e)))
+          << what << ", output " << k << " element " << i;
+    }
+  }
+}
+
+// `rewritten` computes what `original` computes, and so does Model(original).
+void expect_same_outputs(const Graph& original, const Graph& rewritten, uint64_t seed = 7) {
+  std::mt19937_64 rng(seed);
+  std::vector<NDArray> inputs;
+  for (const Tensor& t : original.inputs) inputs.push_back(random_array(t, rng));
+  std::vector<NDArray> expected = evaluate(original, inputs);
+  expect_close(evaluate(rewritten, inputs), expected, "rewritten graph");
+  expect_close(Model(original).run(inputs), expected, "Model of the original graph");
+}
+
+// ---- remove_noops ----------------------------------------------------------------------------
+
+TEST(RemoveNoops, DropsCopiesAndRewiresTheirReaders) {
+  GraphBuilder b("noops", 1);
+  Tensor x = b.input("x", ir::f32, {2, 3, 4});
+  Tensor y = b.op1("Identity", {x});
+  y = b.op("Dropout", {y}, {}, 2)[0];
+  y = b.reshape(y, {2, 3, 4});
+  y = b.transpose(y, {0, 1, 2});
+  y = b.op1("Cast", {y}, {{"to", int64_t{1}}});  // f32 to f32
+  y = b.relu(y);
+  y = b.transpose(b.reshape(y, {3, 2, 4}), {1, 0, 2});  // real: stay
+  b.output(b.op1("Identity", {y}), "out");              // writes a graph output: stays
+  Graph g = specialized(b.build());
+  Graph r = remove_noops(g);
+  EXPECT_EQ(histogram(r),
+            (Histogram{{"Relu", 1}, {"Reshape", 1}, {"Transpose", 1}, {"Identity", 1}}));
+  EXPECT_EQ(r.outputs[0]->name, "out");
+  expect_same_outputs(g, r);
+}
+
+TEST(RemoveNoops, ReturnsTheSameGraphWhenNothingMatches) {
+  GraphBuilder b("relu", 1);
+  b.output(b.relu(b.input("x", ir::f32, {4})));
+  Graph g = specialized(b.build());
+  Graph r = remove_noops(g);
+  ASSERT_EQ(r.ops.size(), 1u);
+  EXPECT_EQ(r.ops[0].get(), g.ops[0].get());
+}
+
+// ---- fold_batch_norm -------------------------------------------------------------------------
+
+TEST(FoldBatchNorm, ConvWithAndWithoutBiasAbsorbsTheBatchNorm) {
+  GraphBuilder b("conv_bn", 2);
+  Tensor x = b.input("x", ir::f32, {1, 3, 9, 9});
+  Tensor y = b.batch_norm(b.conv2d(x, b.weight({8, 3, 3, 3}), b.uniform({8}, 0.1, 0.5),
+                                   {.strides = {2, 2}, .pads = {1, 1, 1, 1}}),
+                          1e-3);
+  y = b.relu(y);
+  // Depthwise, no bias.
+  y = b.batch_norm(b.conv2d(y, b.weight({8, 1, 3, 3}), nullptr, {.group = 8}));
+  b.output(y);
+  Graph g = specialized(b.build());
+  Graph r = fold_batch_norm(g);
+  EXPECT_EQ(histogram(r), (Histogram{{"Conv", 2}, {"Relu", 1}}));
+  for (const Operator& op : r.ops) {
+    if (op->type != "Conv") continue;
+    EXPECT_EQ(op->inputs.size(), 3u) << "the folded bias";
+  }
+  expect_same_outputs(g, r);
+  // The input graph is untouched.
+  EXPECT_EQ(count(g, "BatchNormalization"), 2);
+  EXPECT_EQ(g.ops[1]->inputs[0].get(), g.ops[0]->outputs[0].get());
+}
+
+TEST(FoldBatchNorm, GemmAndMatMulAbsorbTheBatchNorm) {
+  GraphBuilder b("gemm_bn", 3);
+  Tensor x = b.input("x", ir::f32, {4, 16});
+  Tensor y = b.batch_norm(b.gemm(x, b.weight({8, 16}), b.uniform({8}, 0.1, 0.5)));
+  y = b.batch_norm(b.matmul(b.relu(y), b.weight({8, 5})));
+  b.output(y);
+  Graph g = specialized(b.build());
+  Graph r = fold_batch_norm(g);
+  EXPECT_EQ(histogram(r), (Histogram{{"Gemm", 2}, {"Relu", 1}}));
+  expect_same_outputs(g, r);
+}
+
+TEST(FoldBatchNorm, LeavesAConvWhoseOutputIsAlsoReadElsewhere) {
+  GraphBuilder b("shared", 4);
+  Tensor x = b.input("x", ir::f32, {1, 4, 6, 6});
+  Tensor c = b.conv2d(x, b.weight({4, 4, 1, 1}), nullptr);
+  b.output(b.add(b.batch_norm(c), c));
+  Graph g = specialized(b.build());
+  Graph r = fold_batch_norm(g);
+  EXPECT_EQ(histogram(r), histogram(g));
+  EXPECT_EQ(count(r, "BatchNormalization"), 1);
+}
+
+// ---- recognize_gelu --------------------------------------------------------------------------
+
+// The GELU spellings ONNX exporters use (besides GraphBuilder::gelu and gelu_tanh).
+Tensor gelu_erf_mul_form(GraphBuilder& b, const Tensor& x) {
+  // (x * 0.5) * (1 + erf(x * (1 / sqrt(2))))
+  Tensor erf = b.op1("Erf", {b.mul(b.scalar(1 / std::numbers::sqrt2), x)});
+  return b.mul(b.mul(b.scalar(0.5), x), b.add(b.scalar(1.0), erf));
+}
+
+Tensor gelu_tanh_pow_form(GraphBuilder& b, const Tensor& x) {
+  // 0.5 * x * (1 + tanh(0.7978845834732056 * (x + 0.044715 * x^3)))  (Hugging Face's GPT-2)
+  Tensor cube = b.op1("Pow", {x, b.scalar(3.0)});
+  Tensor inner = b.add(x, b.mul(b.scalar(0.044715), cube));
+  Tensor t = b.op1("Tanh", {b.mul(b.scalar(0.7978845834732056), inner)});
+  return b.mul(b.mul(b.scalar(0.5), x), b.add(b.scalar(1.0), t));
+}
+
+TEST(RecognizeGelu, ErfFormsBecomeGelu) {
+  GraphBuilder b("gelu_erf", 5);
+  Tensor x = b.input("x", ir::f32, {2, 3, 8});
+  Tensor y = b.gelu(b.add(x, b.uniform({8}, -0.5, 0.5)));
+  y = gelu_erf_mul_form(b, b.mul(y, b.uniform({8}, 0.5, 1.5)));
+  b.output(y);
+  Graph g = specialized(b.build());
+  Graph r = recognize_gelu(g);
+  EXPECT_EQ(histogram(r), (Histogram{{"Add", 1}, {"Mul", 1}, {"Gelu", 2}}));
+  for (const Operator& op : r.ops) {
+    if (op->type != "Gelu") continue;
+    EXPECT_TRUE(op->attrs.empty());
+  }
+  expect_same_outputs(g, r);
+}
+
+TEST(RecognizeGelu, TanhFormsBecomeGeluWithTanhApproximation) {
+  GraphBuilder b("gelu_tanh", 6);
+  Tensor x = b.input("x", ir::f32, {4, 16});
+  Tensor y = b.gelu_tanh(b.matmul(x, b.weight({16, 16})));
+  y = gelu_tanh_pow_form(b, b.matmul(y, b.weight({16, 8})));
+  b.output(y);
+  Graph g = specialized(b.build());
+  Graph r = recognize_gelu(g);
+  EXPECT_EQ(histogram(r), (Histogram{{"MatMul", 2}, {"Gelu", 2}}));
+  for (const Operator& op : r.ops) {
+    if (op->type != "Gelu") continue;
+    ASSERT_EQ(op->attrs.count("approximate"), 1u);
+    EXPECT_EQ(std::get<std::string>(op->attrs.at("approximate")), "tanh");
+    EXPECT_EQ(op->opset, 0) << "valid whatever opset the model declares";
+  }
+  expect_same_outputs(g, r);
+}
+
+TEST(RecognizeGelu, LeavesAGeluWhoseIntermediateIsAlsoRead) {
+  GraphBuilder b("gelu_shared", 7);
+  Tensor x = b.input("x", ir::f32, {8});
+  Tensor erf = b.op1("Erf", {b.op1("Div", {x, b.scalar(std::numbers::sqrt2)})});
+  Tensor y = b.mul(b.mul(x, b.add(erf, b.scalar(1.0))), b.scalar(0.5));
+  b.output(b.add(y, erf));  // erf is read outside the GELU
+  Graph g = specialized(b.build());
+  EXPECT_EQ(count(recognize_gelu(g), "Gelu"), 0);
+
+  GraphBuilder c("gelu_wrong_constant", 7);
+  Tensor z = c.input("z", ir::f32, {8});
+  Tensor half = c.mul(c.mul(z, c.scalar(0.5)),
+                      c.add(c.op1("Erf", {c.op1("Div", {z, c.scalar(1.5)})}), c.scalar(1.0)));
+  c.output(half);
+  EXPECT_EQ(count(recognize_gelu(specialized(c.build())), "Gelu"), 0);
+}
+
+// ---- recognize_layer_norm --------------------------------------------------------------------
+
+struct LayerNormSpelling {
+  bool scale = true, bias = true;
+  bool axes_input = false;  // opset 18: ReduceMean takes its axes as an input
+  double epsilon = 1e-5;
+};
+
+// LayerNorm over the last axis as opset-13 exporters write it.
+Tensor decomposed_layer_norm(GraphBuilder& b, const Tensor& x, const LayerNormSpelling& s) {
+  int64_t features = GraphBuilder::dim(x, -1);
+  auto mean = [&](const Tensor& t) {
+    if (s.axes_input) return b.op1("ReduceMean", {t, b.ints({-1})});
+    return b.op1("ReduceMean", {t}, {{"axes", std::vector<int64_t>{-1}}});
+  };
+  Tensor centered = b.op1("Sub", {x, mean(x)});
+  Tensor variance = mean(b.op1("Pow", {centered, b.scalar(2.0)}));
+  Tensor std_dev = b.op1("Sqrt", {b.add(variance, b.scalar(s.epsilon))});
+  Tensor y = b.op1("Div", {centered, std_dev});
+  if (s.scale) y = b.mul(y, b.uniform({features}, 0.5, 1.5));
+  if (s.bias) y = b.add(b.uniform({features}, -0.5, 0.5), y);
+  return y;
+}
+
+TEST(RecognizeLayerNorm, DecomposedFormsBecomeLayerNormalization) {
+  GraphBuilder b("layer_norm", 8);
+  Tensor x = b.input("x", ir::f32, {2, 5, 16});
+  Tensor y = decomposed_layer_norm(b, x, {});
+  y = decomposed_layer_norm(b, b.relu(y), {.scale = false, .axes_input = true, .epsilon = 1e-3});
+  y = decomposed_layer_norm(b, b.relu(y), {.bias = false});
+  b.output(y);
+  Graph g = specialized(b.build());
+  Graph r = recognize_layer_norm(g);
+  EXPECT_EQ(histogram(r), (Histogram{{"LayerNormalization", 3}, {"Relu", 2}}));
+  std::vector<double> epsilons;
+  for (const Operator& op : r.ops)
+    if (op->type == "LayerNormalization")
+      epsilons.push_back(std::get<double>(op->attrs["epsilon"]));
+  ASSERT_EQ(epsilons.size(), 3u);  // the constants are f32
+  EXPECT_FLOAT_EQ(epsilons[0], 1e-5f);
+  EXPECT_FLOAT_EQ(epsilons[1], 1e-3f);
+  EXPECT_FLOAT_EQ(epsilons[2], 1e-5f);
+  expect_same_outputs(g, r);
+}
+
+// mean((x - mean(x))^2) over `axis`, and the normalized x; `std_dev` also returned.
+struct Normalized {
+  Tensor variance, std_dev, y;
+};
+Normalized normalize_over(GraphBuilder& b, const Tensor& x, int64_t axis) {
+  std::map<std::string, AttrValue> axes = {{"axes", std::vector<int64_t>{axis}}};
+  Tensor centered = b.op1("Sub", {x, b.op1("ReduceMean", {x}, axes)});
+  Tensor variance = b.op1("ReduceMean", {b.op1("Pow", {centered, b.scalar(2.0)})}, axes);
+  Tensor std_dev = b.op1("Sqrt", {b.add(variance, b.scalar(1e-5))});
+  return {variance, std_dev, b.op1("Div", {centered, std_dev})};
+}
+
+TEST(RecognizeLayerNorm, LeavesOtherAxesAndSharedIntermediates) {
+  GraphBuilder b("not_layer_norm", 9);
+  Tensor x = b.input("x", ir::f32, {4, 6});
+  b.output(normalize_over(b, x, 0).y);  // not LayerNormalization's axis -1
+  Normalized shared = normalize_over(b, x, -1);
+  b.output(b.add(shared.y, shared.std_dev));  // the standard deviation has a second reader
+  Normalized output = normalize_over(b, x, 1);
+  b.output(output.y);
+  b.output(output.variance);  // the variance is a graph output
+  Graph g = specialized(b.build());
+  Graph r = recognize_layer_norm(g);
+  EXPECT_EQ(count(r, "LayerNormalization"), 0);
+  EXPECT_EQ(r.ops.size(), g.ops.size());
+
+  GraphBuilder c("layer_norm_control", 9);  // the same with nothing shared: recognized
+  Tensor z = c.input("z", ir::f32, {4, 6});
+  c.output(normalize_over(c, z, 1).y);
+  EXPECT_EQ(histogram(recognize_layer_norm(specialized(c.build()))),
+            (Histogram{{"LayerNormalization", 1}}));
+}
+
+// ---- simplify_graph on the bundled models ----------------------------------------------------
+
+Graph simplified_model(const std::string& name) {
+  return simplify_graph(specialized(models::build_model(name)));
+}
+
+TEST(SimplifyGraph, ResNet50HasNoBatchNormLeft) {
+  Graph g = simplified_model("resnet50");
+  EXPECT_EQ(count(g, "BatchNormalization"), 0);
+  EXPECT_EQ(count(g, "Conv"), 53);
+}
+
+TEST(SimplifyGraph, Gpt2GelusBecomeTanhGelu) {
+  Graph g = simplified_model("gpt2_small");
+  EXPECT_EQ(count(g, "Gelu"), 12);
+  EXPECT_EQ(count(g, "Tanh"), 0);
+  EXPECT_EQ(count(g, "Pow"), 0);
+  for (const Operator& op : g.ops) {
+    if (op->type != "Gelu") continue;
+    EXPECT_EQ(std::get<std::string>(op->attrs.at("approximate")), "tanh");
+  }
+}
+
+TEST(SimplifyGraph, BertGelusBecomeGelu) {
+  Graph g = simplified_model("bert_base");
+  EXPECT_EQ(count(g, "Gelu"), 12);
+  EXPECT_EQ(count(g, "Erf"), 0);
+}
+
+}  // namespace
+}  // namespace taskmap::graph
