@@ -5,8 +5,10 @@
 #include "taskmap/codegen/cpu_codegen.h"
 #include "taskmap/error.h"
 #include "taskmap/schedules/auto_scheduler.h"
+#include "taskmap/schedules/depthwise_cpu.h"
 #include "taskmap/schedules/gemm_cpu.h"
 #include "taskmap/schedules/matmul_cpu.h"
+#include "taskmap/schedules/pool_cpu.h"
 
 namespace taskmap {
 
@@ -33,6 +35,13 @@ ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target) {
   if (auto plan = schedules::plan_gemm(task, target)) return schedules::gemm_cpu(task, *plan);
   if (schedules::is_matmul_task(task)) {
     return schedules::matmul_cpu(task, schedules::default_matmul_config(target));
+  }
+  if (auto plan = schedules::plan_depthwise(task, target)) {
+    return schedules::depthwise_cpu(task, *plan);
+  }
+  if (auto plan = schedules::plan_pool(task, target)) return schedules::pool_cpu(task, *plan);
+  if (auto plan = schedules::plan_row_reduce(task, target)) {
+    return schedules::row_reduce_cpu(task, *plan);
   }
   return schedules::auto_schedule_cpu(task);
 }
