@@ -56,15 +56,16 @@ static inline bool operator!=(tm_bf16 a, tm_bf16 b) { return float(a) != float(b
       {"minmax", R"(namespace tm {
 // min and max propagate NaN like numpy.minimum/maximum: the result is NaN when either operand is
 // NaN (fminf/fmaxf would return the other operand instead). Works lane-wise on vector types.
+// Written as two selects, not `(x < y || x != x) ? x : y`: GCC vectorizes this form well.
 template <typename A, typename B>
 static inline std::common_type_t<A, B> min(A a, B b) {
   std::common_type_t<A, B> x = a, y = b;
-  return (x < y || x != x) ? x : y;
+  return x != x ? x : (x < y ? x : y);
 }
 template <typename A, typename B>
 static inline std::common_type_t<A, B> max(A a, B b) {
   std::common_type_t<A, B> x = a, y = b;
-  return (x > y || x != x) ? x : y;
+  return x != x ? x : (x > y ? x : y);
 }
 }  // namespace tm
 )"},
