@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "schedules/cpu/template_util.h"
 #include "taskmap/error.h"
 #include "taskmap/ir/functor.h"
 #include "taskmap/lang/kernel_builder.h"
@@ -14,26 +15,6 @@ using namespace ir;
 using lang::KernelBuilder;
 
 namespace {
-
-int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
-int64_t round_up(int64_t a, int64_t b) {
-  return ceil_div(a, b) * b;
-}
-
-// `flat` (row-major over `extents`) as one index per dim. `flat` must lie in range; the first
-// dim is not reduced modulo its extent, so bounds analysis sees it from flat's bound.
-std::vector<Expr> unravel(const Expr& flat, const std::vector<int64_t>& extents) {
-  std::vector<Expr> out(extents.size());
-  int64_t stride = 1;
-  for (size_t d = extents.size(); d-- > 0;) {
-    Expr q = stride == 1 ? flat : flat / stride;
-    out[d] = d == 0 ? q : q % extents[d];
-    stride *= extents[d];
-  }
-  return out;
-}
 
 // The product of the reduction extents after the first (a window's kh · kw; 1 for a matmul).
 int64_t inner_k(const GemmForm& f) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <limits>
 
+#include "schedules/cpu/template_util.h"
 #include "taskmap/error.h"
 #include "taskmap/ir/functor.h"
 #include "taskmap/lang/kernel_builder.h"
@@ -66,19 +67,6 @@ Expr combine(ReduceOp op, const Expr& acc, const Expr& t) {
 
 Expr identity(ReduceOp op) {
   return float_imm(op == ReduceOp::max ? -std::numeric_limits<double>::infinity() : 0.0);
-}
-
-// `flat` (row-major over `extents`) as one index per dim; the first dim is not reduced modulo
-// its extent, so bounds analysis sees it from flat's bound.
-std::vector<Expr> unravel(const Expr& flat, const std::vector<int64_t>& extents) {
-  std::vector<Expr> out(extents.size());
-  int64_t stride = 1;
-  for (size_t d = extents.size(); d-- > 0;) {
-    Expr q = stride == 1 ? flat : flat / stride;
-    out[d] = d == 0 ? q : q % extents[d];
-    stride *= extents[d];
-  }
-  return out;
 }
 
 // The compute's value with its one reduction replaced by `value`.

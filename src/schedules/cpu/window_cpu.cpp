@@ -5,6 +5,7 @@
 #include <functional>
 #include <limits>
 
+#include "schedules/cpu/template_util.h"
 #include "taskmap/arith/bound.h"
 #include "taskmap/arith/simplify.h"
 #include "taskmap/error.h"
@@ -18,10 +19,6 @@ using namespace ir;
 using lang::KernelBuilder;
 
 namespace {
-
-int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
 
 // Border rows and columns up to this many are emitted one by one with constant positions (their
 // masks then fold to conditions on the window alone, or disappear); wider borders run as loops.
