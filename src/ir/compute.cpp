@@ -10,6 +10,23 @@
 
 namespace taskmap::ir {
 
+Expr flat_index(const Index& index, const std::vector<int64_t>& shape) {
+  Expr flat = Expr(0);
+  for (size_t d = 0; d < shape.size(); ++d) flat = flat * shape[d] + index[d];
+  return flat;
+}
+
+Index unravel_index(const Expr& flat, const std::vector<int64_t>& shape) {
+  Index index(shape.size());
+  int64_t stride = 1;
+  for (size_t d = shape.size(); d-- > 0;) {
+    Expr q = stride == 1 ? flat : flat / stride;
+    index[d] = d == 0 ? q : q % shape[d];
+    stride *= shape[d];
+  }
+  return index;
+}
+
 Var tensor_input(std::string name, DType dtype, std::vector<int64_t> shape) {
   return var(std::move(name), Type::tensor(dtype, std::move(shape)));
 }

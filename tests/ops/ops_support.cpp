@@ -1,5 +1,6 @@
 #include "ops/ops_support.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -35,6 +36,33 @@ std::vector<float> random_data(int64_t n, float lo, float hi) {
     } while (x == 0.0f);
   }
   return v;
+}
+
+NDArray random_array(const Shape& shape, float lo, float hi) {
+  NDArray a(ir::f32, shape);
+  std::vector<float> values = random_data(numel(shape), lo, hi);
+  std::copy(values.begin(), values.end(), static_cast<float*>(a.raw()));
+  return a;
+}
+
+CompileReport expect_fusion_keeps_results(const std::function<graph::Graph()>& make,
+                                          const Shape& input_shape, const std::string& what) {
+  ModelOptions unfused_options;
+  unfused_options.fuse = false;
+  Model fused(make()), unfused(make(), unfused_options);
+  NDArray x = random_array(input_shape);
+  CompileReport with = fused.compile(graph::bindings_of({x}));
+  CompileReport without = unfused.compile(graph::bindings_of({x}));
+  EXPECT_LT(with.kernels, without.kernels) << what << ": nothing was fused";
+  std::vector<NDArray> a = fused.run({x}), b = unfused.run({x});
+  EXPECT_EQ(a.size(), 1u) << what;
+  if (a.size() != 1 || b.size() != 1) return with;
+  const float* pa = static_cast<const float*>(a[0].raw());
+  const float* pb = static_cast<const float*>(b[0].raw());
+  std::vector<float> actual(pa, pa + a[0].numel());
+  std::vector<double> expected(pb, pb + b[0].numel());
+  expect_close(actual, expected, what + ": fused against unfused", 1e-5);
+  return with;
 }
 
 std::vector<float> poisoned(int64_t n) {

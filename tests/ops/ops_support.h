@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 
 #include "taskmap/compile.h"
+#include "taskmap/graph/graph.h"
 #include "taskmap/ir/compute.h"
+#include "taskmap/model.h"
 
 namespace taskmap::testing {
 
@@ -20,6 +22,8 @@ std::string shape_str(const Shape& shape);
 
 // Uniform in [lo, hi], never exactly zero, from a seed that differs per call.
 std::vector<float> random_data(int64_t n, float lo = -1.0f, float hi = 1.0f);
+// An f32 array of `shape` filled by random_data.
+NDArray random_array(const Shape& shape, float lo = -2.0f, float hi = 2.0f);
 // Fills with NaN so an element the kernel forgot to write fails the comparison.
 std::vector<float> poisoned(int64_t n);
 
@@ -38,6 +42,12 @@ void expect_close(const std::vector<float>& actual, const std::vector<double>& e
 // accumulation actually makes.
 void expect_close(const std::vector<float>& actual, const std::vector<double>& expected,
                   const std::vector<double>& scale, const std::string& what, double rtol = 1e-5);
+
+// Compiles the graph `make` builds (one f32 input of `input_shape`, one output) with fusion and
+// without, runs both on one random input, and checks that fusion removed kernels and that the
+// outputs agree. Returns the fused plan's report.
+CompileReport expect_fusion_keeps_results(const std::function<graph::Graph()>& make,
+                                          const Shape& input_shape, const std::string& what);
 
 // Compiles every task's kernel in one batch (in parallel, through the cache).
 std::vector<CompiledKernel> compile_all(const std::vector<ir::Task>& tasks);

@@ -26,6 +26,11 @@ using Axes = std::vector<Var>;
 // Task coordinates handed to compute / reduce / for_mapping bodies, ready to index tensors.
 using Index = std::vector<Expr>;
 
+// Row-major position of `index` in `shape`, and back. unravel_index leaves the first dim
+// unreduced (flat / stride, no modulo), so bound analysis derives its range from flat's.
+Expr flat_index(const Index& index, const std::vector<int64_t>& shape);
+Index unravel_index(const Expr& flat, const std::vector<int64_t>& shape);
+
 // A tensor input of a task (a tensor-typed Var, row-major).
 Var tensor_input(std::string name, DType dtype, std::vector<int64_t> shape);
 

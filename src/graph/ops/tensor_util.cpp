@@ -13,23 +13,6 @@ ir::Expr load_index(const OpContext& ctx, int input, const ir::Index& index, int
   return wrap_index(ir::load(ctx.param(input), index), extent);
 }
 
-ir::Expr flat_index(const ir::Index& index, const std::vector<int64_t>& shape) {
-  ir::Expr flat = ir::Expr(0);
-  for (size_t d = 0; d < shape.size(); ++d) flat = flat * shape[d] + index[d];
-  return flat;
-}
-
-ir::Index unravel_index(const ir::Expr& flat, const std::vector<int64_t>& shape) {
-  ir::Index index(shape.size());
-  int64_t stride = 1;
-  for (size_t d = shape.size(); d-- > 0;) {
-    ir::Expr q = stride == 1 ? flat : flat / stride;
-    index[d] = d == 0 ? q : q % shape[d];
-    stride *= shape[d];
-  }
-  return index;
-}
-
 ir::Expr reshape_copy(const OpContext& ctx, const std::string& name,
                       const std::vector<int64_t>& shape) {
   const std::vector<int64_t>& in_shape = ctx.shape(0);

@@ -23,9 +23,9 @@ ir::Expr load_index(const OpContext& ctx, int input, const ir::Index& index, int
 // The same for an already loaded value.
 ir::Expr wrap_index(const ir::Expr& value, int64_t extent);
 
-// Row-major position of `index` in `shape`, and back.
-ir::Expr flat_index(const ir::Index& index, const std::vector<int64_t>& shape);
-ir::Index unravel_index(const ir::Expr& flat, const std::vector<int64_t>& shape);
+// Row-major position of `index` in `shape`, and back (the IR's helpers).
+using ir::flat_index;
+using ir::unravel_index;
 
 // Input 0's elements in row-major order laid out as `shape` (same element count).
 ir::Expr reshape_copy(const OpContext& ctx, const std::string& name,

@@ -76,14 +76,14 @@ std::vector<std::pair<Var, Expr>> bindings(const GemmForm& f, const Expr& batch,
   auto bind = [&](const std::vector<int>& dims, const Expr& flat) {
     std::vector<int64_t> extents;
     for (int d : dims) extents.push_back(f.extents[d]);
-    std::vector<Expr> index = unravel(flat, extents);
+    std::vector<Expr> index = unravel_index(flat, extents);
     for (size_t i = 0; i < dims.size(); ++i) map.emplace_back(f.axes[dims[i]], index[i]);
   };
   bind(f.batch, batch);
   if (row.defined()) bind(f.m, row);
   if (col.defined()) bind(f.n, col);
   if (k.defined()) {
-    std::vector<Expr> index = unravel(k, f.k_extents);
+    std::vector<Expr> index = unravel_index(k, f.k_extents);
     for (size_t i = 0; i < f.k_axes.size(); ++i) map.emplace_back(f.k_axes[i], index[i]);
   }
   return map;
@@ -112,7 +112,7 @@ void for_k_block(KernelBuilder& kb, const GemmForm& f, int64_t block_k, const Ex
   if (inner == 1 || block_k % inner != 0) {
     kb.for_range("k", block_k, [&](const Var& kk) {
       Expr k = kblock * block_k + kk;
-      std::vector<Expr> index = unravel(checked ? min(k, f.k_size - 1) : k, f.k_extents);
+      std::vector<Expr> index = unravel_index(checked ? min(k, f.k_size - 1) : k, f.k_extents);
       KPosition pos{kk, {}, checked ? Expr(k < f.k_size) : Expr()};
       for (size_t d = 0; d < f.k_axes.size(); ++d) pos.axes.emplace_back(f.k_axes[d], index[d]);
       body(pos);

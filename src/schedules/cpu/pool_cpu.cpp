@@ -6,7 +6,6 @@
 #include <functional>
 #include <limits>
 
-#include "schedules/cpu/template_util.h"
 #include "taskmap/error.h"
 #include "taskmap/ir/functor.h"
 #include "taskmap/lang/kernel_builder.h"
@@ -161,12 +160,12 @@ Function row_reduce_cpu(const Task& task, const RowReducePlan& plan) {
           std::to_string(outputs) + " outputs of " + std::to_string(f.length) + " elements");
   const Var& out = task.output_params()[0];
   kb.for_range("w", outputs, LoopHint::parallel(), [&](const Var& w) {
-    const std::vector<Expr> index = unravel(w, f.extents);
+    const std::vector<Expr> index = unravel_index(w, f.extents);
     std::vector<std::pair<Var, Expr>> at_output;
     for (size_t d = 0; d < f.axes.size(); ++d) at_output.emplace_back(f.axes[d], index[d]);
     auto term = [&](const Expr& flat) {
       std::vector<std::pair<Var, Expr>> map = at_output;
-      std::vector<Expr> r = unravel(flat, f.r_extents);
+      std::vector<Expr> r = unravel_index(flat, f.r_extents);
       for (size_t d = 0; d < f.r_axes.size(); ++d) map.emplace_back(f.r_axes[d], r[d]);
       return substitute(f.term, map);
     };
