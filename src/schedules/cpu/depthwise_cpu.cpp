@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "schedules/cpu/template_util.h"
 #include "taskmap/ir/functor.h"
 
 namespace taskmap::schedules {
@@ -10,11 +11,6 @@ namespace taskmap::schedules {
 using namespace ir;
 
 namespace {
-
-bool is_zero(const Expr& e) {
-  const auto* f = e.as<FloatImmNode>();
-  return f != nullptr && f->value == 0.0;
-}
 
 bool reads_any(const Expr& e, const std::vector<Var>& vars) {
   for (const Var& v : free_vars(e))
@@ -33,7 +29,7 @@ bool reads_tensor(const Expr& e) {
 // weight) reads inputs but no batch or spatial axis and the other slides along ow.
 bool is_depthwise_term(const WindowForm& f) {
   Expr body = f.term;
-  if (const auto* s = body.as<SelectNode>(); s != nullptr && is_zero(s->false_value))
+  if (const auto* s = body.as<SelectNode>(); s != nullptr && is_float_zero(s->false_value))
     body = s->true_value;
   const auto* product = body.as<BinaryNode>();
   if (product == nullptr || product->op != BinaryOp::mul) return false;

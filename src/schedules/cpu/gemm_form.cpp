@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "schedules/cpu/template_util.h"
 #include "taskmap/ir/functor.h"
 #include "taskmap/schedules/gemm_cpu.h"
 
@@ -14,11 +15,6 @@ namespace {
 // Below these sizes the packing and the padding of the register tile cost more than they
 // save (matrix-vector products are memory-bound): the auto-scheduler does better.
 constexpr int64_t kMinM = 4, kMinN = 16, kMinK = 8;
-
-bool is_zero(const Expr& e) {
-  const auto* f = e.as<FloatImmNode>();
-  return f != nullptr && f->value == 0.0;
-}
 
 using VarSet = std::unordered_set<const ExprNode*>;
 
@@ -33,18 +29,6 @@ VarSet vars_of(const Expr& e) {
 bool subset(const VarSet& a, const VarSet& b) {
   return std::all_of(a.begin(), a.end(), [&](const ExprNode* v) { return b.count(v) > 0; });
 }
-
-// The value of the compute with its one reduction replaced by `sum`.
-class ReduceReplacer : public IRMutator {
- public:
-  explicit ReduceReplacer(Var sum) : sum_(std::move(sum)) {}
-
- protected:
-  Expr mutate_Reduce(const ReduceNode*, const Expr&) override { return sum_; }
-
- private:
-  Var sum_;
-};
 
 }  // namespace
 
@@ -62,7 +46,7 @@ std::optional<GemmForm> analyze_gemm(const Task& task) {
 
   // The summand: x · y, or select(inside, x · y, 0) for a padded window.
   Expr body = r->value, cond;
-  if (const auto* s = body.as<SelectNode>(); s != nullptr && is_zero(s->false_value)) {
+  if (const auto* s = body.as<SelectNode>(); s != nullptr && is_float_zero(s->false_value)) {
     cond = s->cond;
     body = s->true_value;
   }
@@ -120,7 +104,7 @@ std::optional<GemmForm> analyze_gemm(const Task& task) {
   if (form.m_size < kMinM || form.n_size < kMinN || form.k_size < kMinK) return {};
 
   form.sum = var("sum", f32);
-  form.epilogue = ReduceReplacer(form.sum).mutate(out->value);
+  form.epilogue = replace_reductions(out->value, form.sum);
   return form;
 }
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <limits>
 
+#include "schedules/cpu/template_util.h"
 #include "taskmap/error.h"
 #include "taskmap/ir/functor.h"
 #include "taskmap/lang/kernel_builder.h"
@@ -68,18 +69,6 @@ Expr identity(ReduceOp op) {
   return float_imm(op == ReduceOp::max ? -std::numeric_limits<double>::infinity() : 0.0);
 }
 
-// The compute's value with its one reduction replaced by `value`.
-class ReduceReplacer : public IRMutator {
- public:
-  explicit ReduceReplacer(Expr value) : value_(std::move(value)) {}
-
- protected:
-  Expr mutate_Reduce(const ReduceNode*, const Expr&) override { return value_; }
-
- private:
-  Expr value_;
-};
-
 }  // namespace
 
 std::optional<PoolPlan> plan_pool(const Task& task, const CpuTarget& target) {
@@ -125,7 +114,7 @@ std::optional<RowReduceForm> analyze_row_reduce(const Task& task) {
   f.acc = var("acc", f32);
   Expr acc = f.acc;
   if (r->op == ReduceOp::mean) acc = acc / make_const(f32, static_cast<double>(f.length));
-  f.epilogue = ReduceReplacer(acc).mutate(out->value);
+  f.epilogue = replace_reductions(out->value, acc);
   return f;
 }
 
