@@ -80,11 +80,14 @@ class PlanBuilder {
     }
     const size_t n = graph_.ops.size();
     std::vector<std::optional<graph::LoweredOperator>> lowered(n);
+    flops_.assign(n, 0);
     for (size_t step = 0; step < n; ++step) {
       const graph::OperatorNode& op = *graph_.ops[step];
+      ops_.push_back(&op);
       if (try_alias(op, static_cast<int>(step))) continue;
       lowered[step] = graph::lower_operator(op, graph_.source);
-      report_.flops += count_flops(lowered[step]->task);
+      flops_[step] = count_flops(lowered[step]->task);
+      report_.flops += flops_[step];
     }
     std::vector<FusionGroup> groups;
     if (options_.fuse) {
@@ -136,12 +139,14 @@ class PlanBuilder {
   void emit_group(const FusionGroup& group,
                   const std::vector<std::optional<graph::LoweredOperator>>& lowered) {
     const int step = group.last();
-    std::vector<const graph::OperatorNode*> ops;
+    const std::vector<const graph::OperatorNode*>& ops = ops_;
     written_.clear();
-    for (int i : members_of(group))
-      for (const graph::Tensor& t : graph_.ops[i]->outputs)
+    int64_t flops = 0;
+    for (int i : members_of(group)) {
+      flops += flops_[i];
+      for (const graph::Tensor& t : ops[i]->outputs)
         if (t) written_.insert(t.get());
-    for (const graph::Operator& op : graph_.ops) ops.push_back(op.get());
+    }
     auto member_kernel = [&](int i, std::vector<KernelArg>& args) {
       const graph::OperatorNode& op = *ops[i];
       std::vector<const graph::TensorNode*> tensors;
@@ -156,11 +161,11 @@ class PlanBuilder {
     };
     std::vector<KernelArg> head_args;
     ir::Function head = member_kernel(group.head, head_args);
+    const bool alone = group.prologues.empty() && group.epilogues.empty();
     std::optional<FusedKernel> fused;
-    if (!group.prologues.empty() || !group.epilogues.empty())
-      fused = fuse_kernel(group, ops, lowered, head, head_args);
-    if (fused || (group.prologues.empty() && group.epilogues.empty())) {
-      std::string label = label_of(*ops[group.head], head, group_flops(group, lowered));
+    if (!alone) fused = fuse_kernel(group, ops, lowered, head, head_args);
+    if (fused || alone) {
+      std::string label = label_of(*ops[group.head], head, flops);
       for (int p : group.prologues) label = ops[p]->type + " '" + ops[p]->name + "' -> " + label;
       for (int e : group.epilogues) label += " + " + ops[e]->type + " '" + ops[e]->name + "'";
       add_kernel(fused ? fused->function : head, fused ? fused->args : head_args, step, label);
@@ -171,7 +176,7 @@ class PlanBuilder {
       std::vector<KernelArg> args;
       ir::Function f = i == group.head ? head : member_kernel(i, args);
       if (i == group.head) args = head_args;
-      add_kernel(f, args, step, label_of(*ops[i], f, count_flops(lowered[i]->task)));
+      add_kernel(f, args, step, label_of(*ops[i], f, flops_[i]));
     }
   }
 
@@ -180,14 +185,6 @@ class PlanBuilder {
     members.push_back(group.head);
     members.insert(members.end(), group.epilogues.begin(), group.epilogues.end());
     return members;
-  }
-
-  static int64_t group_flops(const FusionGroup& group,
-                             const std::vector<std::optional<graph::LoweredOperator>>& lowered) {
-    int64_t flops = count_flops(lowered[group.head]->task);
-    for (int i : group.prologues) flops += count_flops(lowered[i]->task);
-    for (int i : group.epilogues) flops += count_flops(lowered[i]->task);
-    return flops;
   }
 
   // Appends a kernel whose arguments are live at `step`: inputs are read then, the tensors it
@@ -365,6 +362,8 @@ class PlanBuilder {
     const graph::TensorNode* node;
   };
   std::vector<PendingPack> pending_packs_;
+  std::vector<const graph::OperatorNode*> ops_;           // graph_.ops, as fusion indexes them
+  std::vector<int64_t> flops_;                            // per operator
   std::unordered_set<const graph::TensorNode*> written_;  // what the group being emitted writes
   std::vector<ir::Function> kernels_;
   std::vector<std::vector<const graph::TensorNode*>> kernel_args_;
