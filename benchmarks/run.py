@@ -306,7 +306,7 @@ class GemmPeers:
                 stamp.write_text(label + "\n")
                 return None
             first_error = first_error or tail(p.stderr)
-        self.error = ("could not build gemm_peers (run scripts/install_bench_deps.sh for libdnnl-dev "
+        self.error = ("could not build gemm_peers (run scripts/install_deps.sh for libdnnl-dev "
                       f"and libopenblas-dev): {first_error}")
         return self.error
 
@@ -330,7 +330,7 @@ def run_model(runner, w, threads, args):
     if runner == "torch_cfg":
         if not Path(OPENBLAS_OPENMP_DIR).is_dir():
             return None, (f"{OPENBLAS_OPENMP_DIR} missing (libopenblas0-openmp; run "
-                          "scripts/install_bench_deps.sh)")
+                          "scripts/install_deps.sh)")
         ld = os.environ.get("LD_LIBRARY_PATH")
         extra = {"LD_LIBRARY_PATH": OPENBLAS_OPENMP_DIR + (":" + ld if ld else ""),
                  "OMP_NUM_THREADS": str(threads)}

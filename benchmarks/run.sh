@@ -6,7 +6,7 @@
 #   bash benchmarks/run.sh --smoke --taskmap build/release/tools/taskmap/taskmap
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-bash "$root/scripts/install_bench_deps.sh" >&2
+bash "$root/scripts/install_deps.sh" >&2
 python="$root/.venv/bin/python"
 [ -x "$python" ] || python=python3
 exec "$python" "$root/benchmarks/run.py" "$@"

@@ -16,6 +16,7 @@ packages=(
   clang libclang-rt-14-dev     # the libFuzzer target for the ONNX loader
   python3-venv python3-numpy python3-torch python3-torchvision python3-onnx  # models test
   libdnnl-dev libopenblas-dev  # GEMM peers of benchmarks/ (its smoke test runs in CI)
+  libopenblas0-openmp          # its folder is the "PyTorch configured" peer's BLAS (benchmarks/)
 )
 
 missing=()
