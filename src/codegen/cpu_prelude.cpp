@@ -180,6 +180,37 @@ template <typename T, typename V>
 static inline void vec_store(T* p, V v) { __builtin_memcpy(p, &v, sizeof(V)); }
 }  // namespace tm
 )"},
+      {"vec_load_masked", R"(namespace tm {
+// The f32 lanes whose bit is set in `mask` load from p[lane]; the others are 0. Masked-off lanes
+// touch no memory (AVX-512 suppresses their faults), so p may point outside the tensor there:
+// the GEMM template reads padded convolution windows this way.
+template <typename V>
+static inline V vec_load_masked(const float* p, int32_t mask) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(V) == 64) {
+    __m512 r = _mm512_maskz_loadu_ps(static_cast<__mmask16>(mask), p);
+    V v;
+    __builtin_memcpy(&v, &r, sizeof(V));
+    return v;
+  }
+#endif
+#if defined(__AVX2__)
+  if constexpr (sizeof(V) == 32) {
+    const __m256i bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    const __m256i on = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(mask), bits), bits);
+    __m256 r = _mm256_maskload_ps(p, on);
+    V v;
+    __builtin_memcpy(&v, &r, sizeof(V));
+    return v;
+  }
+#endif
+  V v{};
+  for (unsigned i = 0; i < sizeof(V) / sizeof(float); ++i)
+    if ((mask >> i) & 1) v[i] = p[i];
+  return v;
+}
+}  // namespace tm
+)"},
       {"broadcast", R"(namespace tm {
 // `x` (of the element type) in every lane. `x - 0` is x for every x (-0 included), so the
 // compiler folds it to a plain broadcast; `0 + x` would cost an add (0 + -0 is +0).
@@ -271,6 +302,7 @@ std::string cpu_prelude_includes(const std::set<std::string>& pieces) {
   if (pieces.count("heap") || pieces.count("assert")) text += "#include <cstdio>\n";
   if (pieces.count("heap") || pieces.count("assert")) text += "#include <cstdlib>\n";
   if (pieces.count("minmax")) text += "#include <type_traits>\n";
+  if (pieces.count("vec_load_masked")) text += "#include <immintrin.h>\n";
   return text;
 }
 

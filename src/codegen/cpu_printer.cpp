@@ -205,6 +205,12 @@ CExpr CpuPrinter::print_call(const CallNode* op) {
     required_helpers_.insert("vec_memory");
     return {"tm::vec_load<" + type_name(op->type) + ">(" + args.at(0).text + ")", kPostfix};
   }
+  if (name == "vec_load_masked") {
+    required_helpers_.insert("vec_load_masked");
+    return {"tm::vec_load_masked<" + type_name(op->type) + ">(" + args.at(0).text + ", " +
+                args.at(1).text + ")",
+            kPostfix};
+  }
   if (name == "vec_store") {
     required_helpers_.insert("vec_memory");
     return {"tm::vec_store(" + args.at(0).text + ", " + args.at(1).text + ")", kPostfix};

@@ -17,11 +17,20 @@ Expr flat_index(const Index& index, const std::vector<int64_t>& shape) {
 }
 
 Index unravel_index(const Expr& flat, const std::vector<int64_t>& shape) {
+  // Unit dims are 0 and the outermost other dim takes no modulo: a flat index that stays in
+  // range unravels with the fewest divisions, which lets the simplifier fold flat_index of the
+  // result back into `flat` (the GEMM template's contiguous copies depend on it).
+  size_t outer = 0;
+  while (outer + 1 < shape.size() && shape[outer] == 1) ++outer;
   Index index(shape.size());
   int64_t stride = 1;
   for (size_t d = shape.size(); d-- > 0;) {
+    if (shape[d] == 1 && d != outer) {
+      index[d] = make_const(flat.dtype(), 0);
+      continue;
+    }
     Expr q = stride == 1 ? flat : flat / stride;
-    index[d] = d == 0 ? q : q % shape[d];
+    index[d] = d <= outer ? q : q % shape[d];
     stride *= shape[d];
   }
   return index;

@@ -43,7 +43,10 @@ std::vector<Primitive>& table() {
       {"fma", 3, R::same_as_first_arg, true},  // a * b + c, rounded once
       // Vector intrinsics over GCC vector types. vec_load(address) -> vector of the given type;
       // vec_store(address, vector); vec_broadcast(scalar) -> vector; vec_reduce_add(vector).
+      // vec_load_masked(f32 address, i32 mask) -> f32 vector: lane i loads when bit i of the
+      // mask is set and is 0 otherwise; masked-off lanes read no memory.
       {"vec_load", 1, R::explicit_type, false},
+      {"vec_load_masked", 2, R::explicit_type, false},
       {"vec_store", 2, R::void_, false},
       {"vec_broadcast", 1, R::explicit_type, false},
       {"vec_reduce_add", 1, R::explicit_type, false},

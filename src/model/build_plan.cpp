@@ -171,6 +171,23 @@ class PlanBuilder {
       add_kernel(fused ? fused->function : head, fused ? fused->args : head_args, step, label);
       return;
     }
+    // A kernel that reads a prologue's tensor other than element by element (a template's
+    // masked vector loads) may still take the epilogues: the prologues then run alone first.
+    if (!fused && !group.prologues.empty() && !group.epilogues.empty()) {
+      FusionGroup tail = group;
+      tail.prologues.clear();
+      if (std::optional<FusedKernel> f = fuse_kernel(tail, ops, lowered, head, head_args)) {
+        for (int p : group.prologues) {
+          std::vector<KernelArg> args;
+          ir::Function k = member_kernel(p, args);
+          add_kernel(k, args, step, label_of(*ops[p], k, flops_[p]));
+        }
+        std::string label = label_of(*ops[group.head], head, flops);
+        for (int e : group.epilogues) label += " + " + ops[e]->type + " '" + ops[e]->name + "'";
+        add_kernel(f->function, f->args, step, label);
+        return;
+      }
+    }
     // Fallback: every member alone, in graph order.
     for (int i : members_of(group)) {
       std::vector<KernelArg> args;

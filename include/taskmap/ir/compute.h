@@ -26,8 +26,9 @@ using Axes = std::vector<Var>;
 // Task coordinates handed to compute / reduce / for_mapping bodies, ready to index tensors.
 using Index = std::vector<Expr>;
 
-// Row-major position of `index` in `shape`, and back. unravel_index leaves the first dim
-// unreduced (flat / stride, no modulo), so bound analysis derives its range from flat's.
+// Row-major position of `index` in `shape`, and back. unravel_index gives unit dims 0 and leaves
+// the outermost other dim unreduced (flat / stride, no modulo), so bound analysis derives its
+// range from flat's; both assume flat lies in the shape.
 Expr flat_index(const Index& index, const std::vector<int64_t>& shape);
 Index unravel_index(const Expr& flat, const std::vector<int64_t>& shape);
 

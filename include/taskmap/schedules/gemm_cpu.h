@@ -76,6 +76,19 @@ struct GemmTiling {
   int64_t padded_k() const { return block_k * k_blocks; }
 };
 
+// A B factor that reads one f32 tensor at `offset + col` (col the flat GEMM column: the n axes
+// step the tensor with their own row-major strides) where `inside` holds, and is 0 elsewhere.
+// Its vectors along n are then single masked loads: a 1×1 or a stride-1 convolution reads a
+// shifted image for each window position, the zero padding being the lanes `inside` masks off.
+struct ContiguousFactor {
+  ir::Var tensor;
+  ir::Expr offset;  // over the batch and k axes
+  ir::Expr inside;  // over the n axes and the inner k axes; undefined when always true
+};
+
+// The contiguous form of f's B factor, or nothing.
+std::optional<ContiguousFactor> contiguous_b(const GemmForm& f);
+
 // Everything gemm_cpu needs: the form oriented so that the vectorized side wastes the least,
 // the config, the tiling, and which operands arrive packed.
 struct GemmPlan {
@@ -86,6 +99,9 @@ struct GemmPlan {
   // params) holding gemm_pack_task's output, instead of being packed by every call: weights
   // are packed once, at compile time.
   bool a_packed = false, b_packed = false;
+  // Set when B is padded and contiguous: the per-call packing of B then copies whole vectors
+  // with masked loads, the masks of a tile computed once.
+  std::optional<ContiguousFactor> b_contiguous;
 };
 
 std::optional<GemmPlan> plan_gemm(const ir::Task& task, const CpuTarget& target);

@@ -139,6 +139,18 @@ void for_k_block(KernelBuilder& kb, const GemmForm& f, int64_t block_k, const Ex
   });
 }
 
+// The flat position of `k` among the inner reduction axes (a window offset; 0 for a matmul).
+Expr inner_position(const GemmForm& f, const KPosition& k) {
+  Index inner;
+  std::vector<int64_t> extents;
+  for (size_t d = 1; d < f.k_axes.size(); ++d) {
+    for (const auto& [axis, value] : k.axes)
+      if (axis.same_as(f.k_axes[d])) inner.push_back(value);
+    extents.push_back(f.k_extents[d]);
+  }
+  return flat_index(inner, extents);
+}
+
 // The condition "tile `index` is whole" when the first `whole` of `count` tiles are: nothing
 // when all are, false when none is.
 Expr full_before(const Expr& index, int64_t whole, int64_t count) {
@@ -216,6 +228,10 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target) {
   };
   GemmForm flipped = transposed(*form);
   plan.form = padded(flipped) < 0.9 * padded(*form) ? flipped : *form;
+  // Only a padded B gains from masked loads: an unpadded one is a plain copy the compiler
+  // vectorizes, and its tensor stays open to prologue fusion (masked loads take its address).
+  plan.b_contiguous = contiguous_b(plan.form);
+  if (plan.b_contiguous && !plan.b_contiguous->inside.defined()) plan.b_contiguous.reset();
   plan.tiling = plan_tiles(plan.form, plan.config, std::max(target.cores, 1));
   return plan;
 }
@@ -301,6 +317,40 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                 // ones clamp their reads and pad with zeros.
                 const Expr rows_full = full_before(tm, m / t.tile_m, t.tiles_m);
                 const Expr cols_full = full_before(tn, n / t.tile_n, t.tiles_n);
+                // The lane masks of a contiguous B, per vector of the tile and inner k position:
+                // computed once per tile, they stand for the padding and the columns past N.
+                const int64_t inner = inner_k(f);
+                Var b_masks;
+                if (!plan.b_packed && plan.b_contiguous) {
+                  const ContiguousFactor& c = *plan.b_contiguous;
+                  const int64_t vectors = t.tile_n / lanes;
+                  b_masks =
+                      kb.register_tensor("b_masks", i32, Layout::row_major({vectors * inner}));
+                  kb.for_range("e", vectors * inner,
+                               [&](const Var& e) { kb.store(b_masks, {e}, int_imm(0, i32)); });
+                  std::vector<int64_t> inner_extents(f.k_extents.begin() + 1, f.k_extents.end());
+                  kb.for_range("v", vectors, [&](const Var& v) {
+                    kb.for_range("lane", lanes, [&](const Var& lane) {
+                      const Expr col = col0 + v * lanes + lane;
+                      const Expr bit = binary(BinaryOp::shl, int_imm(1, i32), cast(i32, lane));
+                      auto axes = bindings(f, bt, {}, min(col, n - 1), {});
+                      kb.for_range("win", inner, [&](const Var& w) {
+                        Expr in = col < n;
+                        if (c.inside.defined()) {
+                          auto map = axes;
+                          Index window = unravel_index(w, inner_extents);
+                          for (size_t d = 1; d < f.k_axes.size(); ++d)
+                            map.emplace_back(f.k_axes[d], window[d - 1]);
+                          in = in && substitute(c.inside, map);
+                        }
+                        Expr at = v * inner + w;
+                        kb.store(b_masks, {at},
+                                 binary(BinaryOp::bit_or, load(b_masks, {at}),
+                                        select(in, bit, int_imm(0, i32))));
+                      });
+                    });
+                  });
+                }
                 kb.for_range("kb", t.k_blocks, [&](const Var& kblock) {
                   const Expr k0 = kblock * kc;
                   const Expr ks_full = full_before(kblock, k / kc, t.k_blocks);
@@ -324,8 +374,30 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                     });
                   }
                   // Pack B: panels of NR columns, k-major inside a panel (reads and writes run
-                  // along n, so the copy vectorizes).
-                  if (!plan.b_packed) {
+                  // along n, so the copy vectorizes). A contiguous B is copied a vector at a
+                  // time, the tile's masks zeroing padding and columns past N.
+                  if (b_masks.defined()) {
+                    const ContiguousFactor& c = *plan.b_contiguous;
+                    std::vector<Expr> origin(c.tensor.type().shape().size(), Expr(0));
+                    const Expr base = address(c.tensor, origin);
+                    checked_or_not(kb, ks_full, [&](bool checked) {
+                      kb.for_range("q", t.tile_n / nr, [&](const Var& q) {
+                        for_k_block(kb, f, kc, kblock, checked, [&](const KPosition& k) {
+                          Expr offset =
+                              substitute(c.offset, with(bindings(f, bt, {}, {}, {}), k.axes));
+                          Expr window = inner_position(f, k);
+                          for (int64_t v = 0; v < nv; ++v) {
+                            Expr mask = load(b_masks, {(q * nv + v) * inner + window});
+                            if (checked) mask = select(k.valid, mask, int_imm(0, i32));
+                            Expr from = address(base, {offset + col0 + q * nr + v * lanes});
+                            Expr to = address(b_pack, {(q * kc + k.offset) * nr + v * lanes});
+                            kb.evaluate(call("vec_store",
+                                             {to, call("vec_load_masked", {from, mask}, vec)}));
+                          }
+                        });
+                      });
+                    });
+                  } else if (!plan.b_packed) {
                     checked_or_not(kb, both(cols_full, ks_full), [&](bool checked) {
                       kb.for_range("q", t.tile_n / nr, [&](const Var& q) {
                         for_k_block(kb, f, kc, kblock, checked, [&](const KPosition& k) {

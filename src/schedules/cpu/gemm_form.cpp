@@ -1,7 +1,9 @@
 // Recognizing contractions (gemm_cpu.h): which tasks the packed GEMM template implements.
 #include <algorithm>
+#include <unordered_map>
 #include <unordered_set>
 
+#include "arith/linear.h"
 #include "schedules/cpu/template_util.h"
 #include "taskmap/ir/functor.h"
 #include "taskmap/schedules/gemm_cpu.h"
@@ -28,6 +30,60 @@ VarSet vars_of(const Expr& e) {
 
 bool subset(const VarSet& a, const VarSet& b) {
   return std::all_of(a.begin(), a.end(), [&](const ExprNode* v) { return b.count(v) > 0; });
+}
+
+// The facts `cond` states as conjuncts `form >= 0` (from `a <= b` and `a < b`).
+void nonnegative_facts(const Expr& cond, std::vector<arith::LinearForm>& facts) {
+  const auto* b = cond.as<BinaryNode>();
+  if (b == nullptr) return;
+  if (b->op == BinaryOp::logical_and) {
+    nonnegative_facts(b->a, facts);
+    nonnegative_facts(b->b, facts);
+    return;
+  }
+  if (b->op != BinaryOp::le && b->op != BinaryOp::lt) return;
+  std::optional<arith::LinearForm> f = arith::linear_form(b->b);
+  if (!f || !arith::add_scaled(*f, b->a, -1)) return;
+  if (b->op == BinaryOp::lt) f->constant -= 1;
+  facts.push_back(*f);
+}
+
+bool same_form(const arith::LinearForm& a, const arith::LinearForm& b) {
+  if (a.constant != b.constant || a.terms.size() != b.terms.size()) return false;
+  for (const arith::LinearTerm& t : a.terms) {
+    bool found = false;
+    for (const arith::LinearTerm& u : b.terms)
+      found = found || (t.coeff == u.coeff && arith::same_expr(t.expr, u.expr));
+    if (!found) return false;
+  }
+  return true;
+}
+
+// `index` (of a dim of `extent`) without the clamps min(·, extent - 1) and max(·, 0) that
+// `facts` show to be no-ops: a padded window clamps its reads into the image, and where its
+// condition holds they are inside already. Nothing when a clamp is not shown to be a no-op.
+std::optional<Expr> strip_clamps(const Expr& index, int64_t extent,
+                                 const std::vector<arith::LinearForm>& facts) {
+  const auto* b = index.as<BinaryNode>();
+  if (b == nullptr || (b->op != BinaryOp::min && b->op != BinaryOp::max)) return index;
+  const auto* bound = b->b.as<IntImmNode>();
+  const int64_t wanted = b->op == BinaryOp::min ? extent - 1 : 0;
+  if (bound == nullptr || bound->value != wanted) return {};
+  std::optional<Expr> inner = strip_clamps(b->a, extent, facts);
+  if (!inner) return {};
+  // min(x, e - 1) needs the fact e - 1 - x >= 0; max(x, 0) needs x >= 0.
+  std::optional<arith::LinearForm> need = arith::linear_form(*inner);
+  if (!need) return {};
+  if (b->op == BinaryOp::min) {
+    arith::LinearForm neg;
+    neg.dtype = need->dtype;
+    if (!arith::add_scaled(neg, *inner, -1)) return {};
+    neg.constant += extent - 1;
+    need = neg;
+  }
+  for (const arith::LinearForm& f : facts)
+    if (same_form(f, *need)) return inner;
+  return {};
 }
 
 }  // namespace
@@ -106,6 +162,72 @@ std::optional<GemmForm> analyze_gemm(const Task& task) {
   form.sum = var("sum", f32);
   form.epilogue = replace_reductions(out->value, form.sum);
   return form;
+}
+
+std::optional<ContiguousFactor> contiguous_b(const GemmForm& f) {
+  Expr b = f.b, inside;
+  if (const auto* s = b.as<SelectNode>(); s != nullptr && is_float_zero(s->false_value)) {
+    inside = s->cond;
+    b = s->true_value;
+  }
+  const auto* ld = b.as<LoadNode>();
+  if (ld == nullptr || ld->buffer.as<VarNode>() == nullptr || !ld->buffer.type().is_tensor() ||
+      ld->type.dtype() != f32)
+    return {};
+  // Axes of extent 1 are 0; the others of n must step the flat position by the row-major
+  // strides of the n extents, and nothing else may read them.
+  std::vector<std::pair<Var, Expr>> units;
+  for (size_t d = 0; d < f.axes.size(); ++d)
+    if (f.extents[d] == 1) units.emplace_back(f.axes[d], int_imm(0));
+  std::unordered_map<const ExprNode*, int64_t> stride_of;
+  int64_t stride = 1;
+  for (size_t i = f.n.size(); i-- > 0;) {
+    const int d = f.n[i];
+    if (f.extents[d] > 1) stride_of[f.axes[d].get()] = stride;
+    stride *= f.extents[d];
+  }
+  const std::vector<int64_t>& shape = ld->buffer.type().shape();
+  std::vector<arith::LinearForm> facts;
+  if (inside.defined()) nonnegative_facts(inside, facts);
+  Index index;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    std::optional<Expr> unclamped = strip_clamps(ld->indices[d], shape[d], facts);
+    if (!unclamped) return {};
+    index.push_back(*unclamped);
+  }
+  std::optional<arith::LinearForm> flat =
+      arith::linear_form(substitute(flat_index(index, shape), units));
+  if (!flat) return {};
+  VarSet offset_vars;
+  for (const Var& v : f.k_axes) offset_vars.insert(v.get());
+  for (int d : f.batch) offset_vars.insert(f.axes[d].get());
+  arith::LinearForm rest;
+  rest.dtype = flat->dtype;
+  rest.constant = flat->constant;
+  size_t matched = 0;
+  for (const arith::LinearTerm& t : flat->terms) {
+    if (auto it = stride_of.find(t.expr.get()); it != stride_of.end()) {
+      if (t.coeff != it->second) return {};
+      ++matched;
+      continue;
+    }
+    for (const Var& v : free_vars(t.expr))
+      if (!offset_vars.count(v.get())) return {};  // an n axis, or a data-dependent position
+    rest.terms.push_back(t);
+  }
+  if (matched != stride_of.size()) return {};
+  ContiguousFactor c{Var::from(ld->buffer), arith::linear_expr(rest), Expr()};
+  if (inside.defined()) {
+    // The masks are tabulated per column and inner window position, so `inside` may read
+    // only those.
+    VarSet allowed;
+    for (int d : f.n) allowed.insert(f.axes[d].get());
+    for (size_t d = 1; d < f.k_axes.size(); ++d) allowed.insert(f.k_axes[d].get());
+    c.inside = substitute(inside, units);
+    for (const Var& v : free_vars(c.inside))
+      if (!allowed.count(v.get())) return {};
+  }
+  return c;
 }
 
 }  // namespace taskmap::schedules
