@@ -236,7 +236,10 @@ class PlanBuilder {
   ir::Function implement(const graph::OperatorNode& op, const graph::LoweredOperator& lowered,
                          std::vector<const graph::TensorNode*>& args) {
     const CpuTarget& target = options_.compile.target;
-    std::optional<schedules::GemmPlan> plan = schedules::plan_gemm(lowered.task, target);
+    std::vector<bool> constant;
+    for (int i : lowered.used_inputs)
+      constant.push_back(op.inputs[i] && op.inputs[i]->is_constant());
+    std::optional<schedules::GemmPlan> plan = schedules::plan_gemm(lowered.task, target, constant);
     if (!plan) return implement_cpu(lowered.task, target);
     std::vector<const graph::TensorNode*> packed;
     for (int side : {0, 1}) {

@@ -116,6 +116,34 @@ TEST(ConvGemm, PaddedStrideOneWindowsAreContiguous) {
   }
 }
 
+// A stride-2 window read along n is a gather: with constant weights the plan vectorizes along
+// the output channels instead, so the image is packed along k. Both plans are right.
+TEST(ConvGemm, StridedWindowsVectorizeAlongConstantWeights) {
+  const ConvCase c{{1, 6, 15, 15}, 64, {3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}, false};
+  const ir::Task task = c.task();
+  const CpuTarget target = CpuTarget::host();
+  auto image_b = schedules::plan_gemm(task, target);
+  auto weight_b = schedules::plan_gemm(task, target, {false, true});
+  ASSERT_TRUE(image_b.has_value() && weight_b.has_value());
+  EXPECT_EQ(image_b->form.m_size, c.out_channels);
+  EXPECT_EQ(weight_b->form.n_size, c.out_channels);
+  // With stride 1 the image is read along memory and keeps B.
+  const ConvCase s{{1, 6, 16, 16}, 64, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, true};
+  auto stride_one = schedules::plan_gemm(s.task(), target, {false, true});
+  ASSERT_TRUE(stride_one.has_value());
+  EXPECT_EQ(stride_one->form.m_size, s.out_channels);
+
+  std::vector<CompiledKernel> compiled = compile_kernels(
+      {schedules::gemm_cpu(task, *image_b), schedules::gemm_cpu(task, *weight_b)}, {});
+  std::vector<float> x = random_data(numel(c.x)), w = random_data(numel(c.weight()));
+  const std::vector<double> expected = c.reference(x, w);
+  for (const CompiledKernel& kernel : compiled) {
+    std::vector<float> y = poisoned(numel(c.out()));
+    kernel({x.data(), w.data(), y.data()});
+    expect_close(y, expected, "stride-2 conv " + c.str(), 1e-4);
+  }
+}
+
 TEST(ConvGemm, MatchesReferenceOnThisMachine) {
   check_target(CpuTarget::host(), "host");
 }

@@ -86,6 +86,10 @@ struct ContiguousFactor {
   ir::Expr inside;  // over the n axes and the inner k axes; undefined when always true
 };
 
+// Whether f's B factor reads along memory as the innermost n axis steps (vectors of it are
+// loads, not gathers): a stride-2 window or a transposed operand does not.
+bool b_runs_along_n(const GemmForm& f);
+
 // The contiguous form of f's B factor, or nothing.
 std::optional<ContiguousFactor> contiguous_b(const GemmForm& f);
 
@@ -104,7 +108,10 @@ struct GemmPlan {
   std::optional<ContiguousFactor> b_contiguous;
 };
 
-std::optional<GemmPlan> plan_gemm(const ir::Task& task, const CpuTarget& target);
+// `constant_inputs[i]` says whether task input i is a constant (a weight), which may decide the
+// orientation: packing a constant costs nothing per call.
+std::optional<GemmPlan> plan_gemm(const ir::Task& task, const CpuTarget& target,
+                                  const std::vector<bool>& constant_inputs = {});
 
 // The positions in task.inputs() of the tensors that factor A (`side` 0) or B (1) reads.
 std::vector<int> gemm_factor_inputs(const ir::Task& task, const GemmPlan& plan, int side);

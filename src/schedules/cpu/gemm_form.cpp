@@ -164,6 +164,31 @@ std::optional<GemmForm> analyze_gemm(const Task& task) {
   return form;
 }
 
+bool b_runs_along_n(const GemmForm& f) {
+  Expr b = f.b;
+  if (const auto* s = b.as<SelectNode>()) b = s->true_value;
+  const auto* ld = b.as<LoadNode>();
+  if (ld == nullptr || ld->indices.empty()) return false;
+  const Var* innermost = nullptr;
+  for (int d : f.n)
+    if (f.extents[d] > 1) innermost = &f.axes[d];
+  if (innermost == nullptr) return true;
+  // Clamps keep a window inside the image; they do not change the step.
+  Expr last = ld->indices.back();
+  while (const auto* c = last.as<BinaryNode>()) {
+    if (c->op != BinaryOp::min && c->op != BinaryOp::max) break;
+    last = c->a;
+  }
+  for (size_t d = 0; d + 1 < ld->indices.size(); ++d)
+    for (const Var& v : free_vars(ld->indices[d]))
+      if (v.same_as(*innermost)) return false;
+  std::optional<arith::LinearForm> form = arith::linear_form(last);
+  if (!form) return false;
+  for (const arith::LinearTerm& t : form->terms)
+    if (t.expr.same_as(*innermost)) return t.coeff == 1;
+  return false;
+}
+
 std::optional<ContiguousFactor> contiguous_b(const GemmForm& f) {
   Expr b = f.b, inside;
   if (const auto* s = b.as<SelectNode>(); s != nullptr && is_float_zero(s->false_value)) {
