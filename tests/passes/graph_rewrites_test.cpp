@@ -123,6 +123,40 @@ TEST(RemoveNoops, ReturnsTheSameGraphWhenNothingMatches) {
   EXPECT_EQ(r.ops[0].get(), g.ops[0].get());
 }
 
+// ---- widen_convolutions -----------------------------------------------------------------------
+
+TEST(WidenConvolutions, UnpaddedStrideOneConvsBecomeWideConvPlusSlice) {
+  GraphBuilder b("valid_convs", 3);
+  Tensor x = b.input("x", ir::f32, {1, 3, 31, 31});
+  // Unpadded 3x3 (31 -> 29 wide), then top/left-only padding with dilation (29 -> 28).
+  Tensor y = b.relu(b.conv2d(x, b.weight({8, 3, 3, 3}), b.uniform({8}, 0.1, 0.5)));
+  y = b.conv2d(y, b.weight({4, 8, 2, 2}), nullptr, {.pads = {1, 1, 0, 0}, .dilations = {2, 2}});
+  b.output(y);
+  Graph g = specialized(b.build());
+  Graph r = widen_convolutions(g);
+  EXPECT_EQ(histogram(r), (Histogram{{"Conv", 2}, {"Slice", 2}, {"Relu", 1}}));
+  std::vector<std::vector<int64_t>> pads;
+  for (const Operator& op : r.ops) {
+    if (op->type != "Conv") continue;
+    pads.push_back(std::get<std::vector<int64_t>>(op->attrs.at("pads")));
+    // The widened output is as wide as the input.
+    EXPECT_EQ(op->outputs[0]->shape[3], op->inputs[0]->shape[3]);
+  }
+  EXPECT_EQ(pads, (std::vector<std::vector<int64_t>>{{0, 0, 0, 2}, {1, 1, 0, 1}}));
+  expect_same_outputs(g, r);
+}
+
+TEST(WidenConvolutions, LeavesSameWidthStridedAndNarrowImages) {
+  GraphBuilder b("other_convs", 4);
+  Tensor x = b.input("x", ir::f32, {1, 3, 12, 12});
+  Tensor y = b.conv2d(x, b.weight({8, 3, 3, 3}), nullptr, {.pads = {1, 1, 1, 1}});  // same width
+  y = b.conv2d(y, b.weight({8, 8, 3, 3}), nullptr, {.strides = {2, 2}});            // stride 2
+  y = b.conv2d(y, b.weight({8, 8, 3, 3}), nullptr);  // 5 -> 3: 67% more work if widened
+  b.output(y);
+  Graph g = specialized(b.build());
+  EXPECT_EQ(widen_convolutions(g).ops.size(), g.ops.size());
+}
+
 // ---- fold_batch_norm -------------------------------------------------------------------------
 
 TEST(FoldBatchNorm, ConvWithAndWithoutBiasAbsorbsTheBatchNorm) {

@@ -34,4 +34,10 @@ Graph recognize_layer_norm(const Graph& graph);
 // "tanh"), in any association and operand order, constants within 1e-4 relative.
 Graph recognize_gelu(const Graph& graph);
 
+// Widens an f32 2-D Conv (group 1, width stride 1, explicit pads) whose output is narrower than
+// its input to the input width, by padding on the right, and follows it with a Slice back to
+// the original width (at most 10% more work): each window position then reads the image along
+// memory, which the CPU GEMM template turns into vector loads.
+Graph widen_convolutions(const Graph& graph);
+
 }  // namespace taskmap::graph

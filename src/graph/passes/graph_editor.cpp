@@ -17,7 +17,13 @@ bool GraphEditor::any_edited(const std::vector<const OperatorNode*>& ops) const 
 }
 
 void GraphEditor::replace(const std::vector<const OperatorNode*>& ops, Operator replacement) {
-  TM_ASSERT(!ops.empty() && replacement != nullptr) << "nothing to replace";
+  replace(ops, std::vector<Operator>{std::move(replacement)});
+}
+
+void GraphEditor::replace(const std::vector<const OperatorNode*>& ops,
+                          std::vector<Operator> replacement) {
+  TM_ASSERT(!ops.empty() && !replacement.empty()) << "nothing to replace";
+  for (const Operator& op : replacement) TM_ASSERT(op != nullptr) << "a null replacement";
   size_t last = 0;
   for (const OperatorNode* op : ops) {
     auto it = position_.find(op);
@@ -69,7 +75,8 @@ Graph GraphEditor::finish() const {
     if (bypassed_.count(op)) mapping[op->outputs[0].get()] = map(op->inputs[0]);
     if (!edited_.count(op)) copy(*op);
     auto replacement = replacements_.find(i);
-    if (replacement != replacements_.end()) copy(*replacement->second);
+    if (replacement != replacements_.end())
+      for (const Operator& r : replacement->second) copy(*r);
   }
   for (const Tensor& t : graph_.outputs) out.outputs.push_back(map(t));
   return out;

@@ -32,6 +32,9 @@ class GraphEditor {
   // constants; its outputs are tensors of the graph that `ops` computed: their readers read the
   // replacement's outputs instead.
   void replace(const std::vector<const OperatorNode*>& ops, Operator replacement);
+  // The same with several operators, in order; the later ones may read the earlier ones'
+  // outputs (new tensors).
+  void replace(const std::vector<const OperatorNode*>& ops, std::vector<Operator> replacement);
   // Removes `op`; readers of its output 0 read its input 0. Its other outputs must be unused.
   void bypass(const OperatorNode* op);
 
@@ -42,7 +45,7 @@ class GraphEditor {
   std::unordered_map<const OperatorNode*, size_t> position_;
   std::unordered_set<const OperatorNode*> edited_;
   std::unordered_set<const OperatorNode*> bypassed_;
-  std::map<size_t, Operator> replacements_;  // by the position they take
+  std::map<size_t, std::vector<Operator>> replacements_;  // by the position they take
 };
 
 // A new operator standing for `root` (the last operator of a matched subgraph): given type,

@@ -16,6 +16,7 @@ const Rewrite kRewrites[] = {
     {"fold_batch_norm", fold_batch_norm},            // Conv / Gemm + BatchNormalization
     {"recognize_layer_norm", recognize_layer_norm},  // ReduceMean ... Div [Mul] [Add]
     {"recognize_gelu", recognize_gelu},              // x * 0.5 * (1 + erf | tanh(...))
+    {"widen_convolutions", widen_convolutions},      // unpadded Conv -> wide Conv + Slice
 };
 
 }  // namespace
