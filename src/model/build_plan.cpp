@@ -163,30 +163,27 @@ class PlanBuilder {
     ir::Function head = member_kernel(group.head, head_args);
     const bool alone = group.prologues.empty() && group.epilogues.empty();
     std::optional<FusedKernel> fused;
+    FusionGroup kept = group;
     if (!alone) fused = fuse_kernel(group, ops, lowered, head, head_args);
-    if (fused || alone) {
-      std::string label = label_of(*ops[group.head], head, flops);
-      for (int p : group.prologues) label = ops[p]->type + " '" + ops[p]->name + "' -> " + label;
-      for (int e : group.epilogues) label += " + " + ops[e]->type + " '" + ops[e]->name + "'";
-      add_kernel(fused ? fused->function : head, fused ? fused->args : head_args, step, label);
-      return;
-    }
     // A kernel that reads a prologue's tensor other than element by element (a template's
     // masked vector loads) may still take the epilogues: the prologues then run alone first.
     if (!fused && !group.prologues.empty() && !group.epilogues.empty()) {
-      FusionGroup tail = group;
-      tail.prologues.clear();
-      if (std::optional<FusedKernel> f = fuse_kernel(tail, ops, lowered, head, head_args)) {
+      kept.prologues.clear();
+      fused = fuse_kernel(kept, ops, lowered, head, head_args);
+    }
+    if (fused || alone) {
+      if (kept.prologues.size() != group.prologues.size()) {
         for (int p : group.prologues) {
           std::vector<KernelArg> args;
           ir::Function k = member_kernel(p, args);
           add_kernel(k, args, step, label_of(*ops[p], k, flops_[p]));
         }
-        std::string label = label_of(*ops[group.head], head, flops);
-        for (int e : group.epilogues) label += " + " + ops[e]->type + " '" + ops[e]->name + "'";
-        add_kernel(f->function, f->args, step, label);
-        return;
       }
+      std::string label = label_of(*ops[group.head], head, flops);
+      for (int p : kept.prologues) label = ops[p]->type + " '" + ops[p]->name + "' -> " + label;
+      for (int e : kept.epilogues) label += " + " + ops[e]->type + " '" + ops[e]->name + "'";
+      add_kernel(fused ? fused->function : head, fused ? fused->args : head_args, step, label);
+      return;
     }
     // Fallback: every member alone, in graph order.
     for (int i : members_of(group)) {
@@ -243,15 +240,10 @@ class PlanBuilder {
     if (!plan) return implement_cpu(lowered.task, target);
     std::vector<const graph::TensorNode*> packed;
     for (int side : {0, 1}) {
-      std::vector<int> reads = schedules::gemm_factor_inputs(lowered.task, *plan, side);
-      bool constant = !reads.empty() && plan->form.batch_size == 1;
+      if (!schedules::gemm_factor_constant(lowered.task, *plan, side, constant)) continue;
       std::vector<NDArray> values;
-      for (int i : reads) {
-        const graph::Tensor& t = op.inputs[lowered.used_inputs[i]];
-        constant = constant && t->is_constant();
-        if (constant) values.push_back(t->constant);
-      }
-      if (!constant) continue;
+      for (int i : schedules::gemm_factor_inputs(lowered.task, *plan, side))
+        values.push_back(op.inputs[lowered.used_inputs[i]]->constant);
       (side == 0 ? plan->a_packed : plan->b_packed) = true;
       ir::Task pack = schedules::gemm_pack_task(lowered.task, *plan, side);
       auto node = graph::make_tensor(op.name + (side == 0 ? ".a_packed" : ".b_packed"), ir::f32,

@@ -116,6 +116,11 @@ std::optional<GemmPlan> plan_gemm(const ir::Task& task, const CpuTarget& target,
 // The positions in task.inputs() of the tensors that factor A (`side` 0) or B (1) reads.
 std::vector<int> gemm_factor_inputs(const ir::Task& task, const GemmPlan& plan, int side);
 
+// Whether factor A (`side` 0) or B (1) reads only constant inputs (`constant_inputs` as for
+// plan_gemm) and no batch, so gemm_pack_task can pack it once at compile time.
+bool gemm_factor_constant(const ir::Task& task, const GemmPlan& plan, int side,
+                          const std::vector<bool>& constant_inputs);
+
 // The injective task that packs factor A (`side` 0) into [panels][padded K][MR] or B (1) into
 // [panels][padded K][NR], zero-padded; its inputs are gemm_factor_inputs(). Requires a batch of
 // one.

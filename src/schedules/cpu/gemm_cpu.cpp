@@ -23,6 +23,28 @@ int64_t inner_k(const GemmForm& f) {
   return inner;
 }
 
+// The positions in task.inputs() of the tensors `factor` reads.
+std::vector<int> inputs_read(const Task& task, const Expr& factor) {
+  std::vector<int> out;
+  std::vector<Var> used = free_vars(factor);
+  for (size_t i = 0; i < task.inputs().size(); ++i) {
+    for (const Var& v : used)
+      if (v.same_as(task.inputs()[i])) out.push_back(static_cast<int>(i));
+  }
+  return out;
+}
+
+// Whether `factor` reads tensors, all of them constant, unbatched: such a factor is packed once,
+// at compile time.
+bool reads_only_constants(const Task& task, const Expr& factor, int64_t batch_size,
+                          const std::vector<bool>& constant_inputs) {
+  std::vector<int> reads = inputs_read(task, factor);
+  if (reads.empty() || batch_size != 1) return false;
+  for (int i : reads)
+    if (static_cast<size_t>(i) >= constant_inputs.size() || !constant_inputs[i]) return false;
+  return true;
+}
+
 // Relative cost of packing one element against one multiply-add: the micro-kernel does 2 × 16
 // multiply-adds per cycle where packing moves about one element.
 constexpr int64_t kPackCost = 32;
@@ -228,18 +250,8 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
                                round_up(g.n_size, plan.config.micro_n));
   };
   GemmForm flipped = transposed(*form);
-  // Whether factor B of `g` reads only constants, which are packed once at compile time.
   auto constant_b = [&](const GemmForm& g) {
-    bool any = false;
-    for (const Var& v : free_vars(g.b)) {
-      if (!v.type().is_tensor()) continue;
-      for (size_t i = 0; i < task.inputs().size(); ++i) {
-        if (!v.same_as(task.inputs()[i])) continue;
-        if (i >= constant_inputs.size() || !constant_inputs[i]) return false;
-        any = true;
-      }
-    }
-    return any && g.batch_size == 1;
+    return reads_only_constants(task, g.b, g.batch_size, constant_inputs);
   };
   bool flip = padded(flipped) < 0.9 * padded(*form);
   // A B that is packed per call and read across memory (a strided window) moves one element
@@ -258,13 +270,13 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
 }
 
 std::vector<int> gemm_factor_inputs(const Task& task, const GemmPlan& plan, int side) {
-  std::vector<int> out;
-  std::vector<Var> used = free_vars(side == 0 ? plan.form.a : plan.form.b);
-  for (size_t i = 0; i < task.inputs().size(); ++i) {
-    for (const Var& v : used)
-      if (v.same_as(task.inputs()[i])) out.push_back(static_cast<int>(i));
-  }
-  return out;
+  return inputs_read(task, side == 0 ? plan.form.a : plan.form.b);
+}
+
+bool gemm_factor_constant(const Task& task, const GemmPlan& plan, int side,
+                          const std::vector<bool>& constant_inputs) {
+  return reads_only_constants(task, side == 0 ? plan.form.a : plan.form.b, plan.form.batch_size,
+                              constant_inputs);
 }
 
 Task gemm_pack_task(const Task& task, const GemmPlan& plan, int side) {

@@ -49,14 +49,26 @@ void nonnegative_facts(const Expr& cond, std::vector<arith::LinearForm>& facts) 
 }
 
 bool same_form(const arith::LinearForm& a, const arith::LinearForm& b) {
-  if (a.constant != b.constant || a.terms.size() != b.terms.size()) return false;
-  for (const arith::LinearTerm& t : a.terms) {
-    bool found = false;
-    for (const arith::LinearTerm& u : b.terms)
-      found = found || (t.coeff == u.coeff && arith::same_expr(t.expr, u.expr));
-    if (!found) return false;
+  arith::LinearForm difference = a;
+  return arith::add_scaled(difference, arith::linear_expr(b), -1) && difference.terms.empty() &&
+         difference.constant == 0;
+}
+
+// A factor read as one load, alone or under a padding condition `select(inside, load, 0)`.
+struct FactorLoad {
+  const LoadNode* load = nullptr;
+  Expr inside;  // undefined without a condition
+};
+
+FactorLoad factor_load(const Expr& factor) {
+  FactorLoad out;
+  Expr e = factor;
+  if (const auto* s = e.as<SelectNode>(); s != nullptr && is_float_zero(s->false_value)) {
+    out.inside = s->cond;
+    e = s->true_value;
   }
-  return true;
+  out.load = e.as<LoadNode>();
+  return out;
 }
 
 // `index` (of a dim of `extent`) without the clamps min(·, extent - 1) and max(·, 0) that
@@ -165,9 +177,7 @@ std::optional<GemmForm> analyze_gemm(const Task& task) {
 }
 
 bool b_runs_along_n(const GemmForm& f) {
-  Expr b = f.b;
-  if (const auto* s = b.as<SelectNode>()) b = s->true_value;
-  const auto* ld = b.as<LoadNode>();
+  const LoadNode* ld = factor_load(f.b).load;
   if (ld == nullptr || ld->indices.empty()) return false;
   const Var* innermost = nullptr;
   for (int d : f.n)
@@ -190,12 +200,7 @@ bool b_runs_along_n(const GemmForm& f) {
 }
 
 std::optional<ContiguousFactor> contiguous_b(const GemmForm& f) {
-  Expr b = f.b, inside;
-  if (const auto* s = b.as<SelectNode>(); s != nullptr && is_float_zero(s->false_value)) {
-    inside = s->cond;
-    b = s->true_value;
-  }
-  const auto* ld = b.as<LoadNode>();
+  const auto [ld, inside] = factor_load(f.b);
   if (ld == nullptr || ld->buffer.as<VarNode>() == nullptr || !ld->buffer.type().is_tensor() ||
       ld->type.dtype() != f32)
     return {};
