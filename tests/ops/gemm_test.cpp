@@ -50,7 +50,7 @@ std::vector<double> linear_reference(const Problem& p, const std::vector<float>&
 
 const std::vector<Problem> kProblems = {
     {1, 64, 64, 64}, {1, 7, 200, 9},    {2, 37, 70, 33}, {1, 130, 17, 300},
-    {3, 5, 129, 64}, {1, 49, 512, 100}, {1, 300, 40, 8},
+    {3, 5, 129, 64}, {1, 49, 512, 100}, {1, 300, 40, 8}, {1, 20, 64, 257},
 };
 
 TEST(Gemm, RecognizesContractionsOnly) {
@@ -74,14 +74,21 @@ TEST(Gemm, TemplateMatchesReference) {
   std::vector<Task> tasks;
   for (const Problem& p : kProblems) tasks.push_back(linear_task(p));
   std::vector<CompiledKernel> kernels = compile_all(tasks);
+  int in_place = 0;
   for (size_t t = 0; t < kProblems.size(); ++t) {
     const Problem& p = kProblems[t];
     ASSERT_TRUE(schedules::analyze_gemm(tasks[t]).has_value()) << p.str();
+    // The activations are read by the micro-kernel in place, also where the last k block is
+    // ragged (K 257 in blocks of 86) and a packed A would have been zero-padded.
+    auto plan = schedules::plan_gemm(tasks[t], CpuTarget::host());
+    ASSERT_TRUE(plan.has_value()) << p.str();
+    in_place += plan->a_in_place;
     std::vector<float> a = random_data(p.batch * p.m * p.k), w = random_data(p.k * p.n),
                        bias = random_data(p.n), c = poisoned(p.batch * p.m * p.n);
     kernels[t]({a.data(), w.data(), bias.data(), c.data()});
     expect_close(c, linear_reference(p, a, w, bias), "gemm " + p.str(), 1e-4);
   }
+  EXPECT_GE(in_place, 4) << "too few problems read A in place";
 }
 
 // Both operands packed ahead of time by the pack tasks, as the model compiler does for weights.

@@ -14,13 +14,19 @@
 //   for t in spatial(batch, tiles_m, tiles_n) over cores:          one tile per task
 //     c_tile: f32[tile_m, tile_n]                                  stays in L2
 //     for kb in range(K / block_k):
-//       pack A[tile, kb] -> a_pack [tile_m / MR][block_k][MR]      from the factor expression
+//       pack A[tile, kb] -> a_pack [tile_m / MR][block_k][MR]      (or [block_k][tile_m])
 //       pack B[kb, tile] -> b_pack [tile_n / NR][block_k][NR]      zero-padded edges
 //       for (p, q) in repeat(tile_n / NR, tile_m / MR):            b panel stays in L1
 //         acc: f32x16[MR][NR / 16] in registers                    MR · NR/16 accumulators
 //         for k in range(block_k): acc[i][v] += a_pack[p][k][i] · b_pack[q][k][v]
 //         c_tile[...] (+)= acc
 //     for (i, j) in tile: out[unravel(i, j)] = epilogue(c_tile[i, j])
+//
+// A reaches the micro-kernel one of three ways: packed once at compile time (weights), read in
+// place from its tensor (a MatMul's activations: rows that run along k need no packing), or
+// packed per call, along m with vector copies where it reads along m (a convolution's image
+// when the weights are B) and in MR-wide panels otherwise. A ragged tile skips the micro-panels
+// past M and N, and its epilogue runs to the edge with constant bounds.
 //
 // The knobs come from the target: the vector width gives NR, the register count MR, the L1 size
 // block_k, the L2 size the tile. Tasks read only through loads, so post-scheduling fusion can
@@ -90,8 +96,19 @@ struct ContiguousFactor {
 // loads, not gathers): a stride-2 window or a transposed operand does not.
 bool b_runs_along_n(const GemmForm& f);
 
+// Whether f's A factor is a bare load of a tensor whose rows run along the one reduction axis
+// (a MatMul's activations): the micro-kernel then broadcasts straight from the tensor, and A
+// needs no packing.
+bool a_readable_in_place(const GemmForm& f);
+
+// Whether f's A factor reads along memory as the innermost m axis steps.
+bool a_runs_along_m(const GemmForm& f);
+
 // The contiguous form of f's B factor, or nothing.
 std::optional<ContiguousFactor> contiguous_b(const GemmForm& f);
+
+// The same for factor A (`side` 0, `col` then standing for the flat GEMM row) or B (1).
+std::optional<ContiguousFactor> contiguous_factor(const GemmForm& f, int side);
 
 // Everything gemm_cpu needs: the form oriented so that the vectorized side wastes the least,
 // the config, the tiling, and which operands arrive packed.
@@ -103,6 +120,16 @@ struct GemmPlan {
   // params) holding gemm_pack_task's output, instead of being packed by every call: weights
   // are packed once, at compile time.
   bool a_packed = false, b_packed = false;
+  // Set when A is packed neither ahead nor per call: the micro-kernel reads it in place
+  // (a_readable_in_place). gemm_factor_constant A factors are packed ahead instead.
+  bool a_in_place = false;
+  // Set when A is packed per call and reads along its innermost m axis (the image of a
+  // convolution oriented along its output channels): the packing copies rows of the tile along
+  // m, one per k step, instead of gathering MR-wide panels along k.
+  bool a_along_m = false;
+  // Set when A is packed along m, padded and contiguous (a stride-1 window of the image): its
+  // rows are then masked vector loads, as for b_contiguous.
+  std::optional<ContiguousFactor> a_contiguous;
   // Set when B is padded and contiguous: the per-call packing of B then copies whole vectors
   // with masked loads, the masks of a tile computed once.
   std::optional<ContiguousFactor> b_contiguous;

@@ -50,9 +50,13 @@ bool reads_only_constants(const Task& task, const Expr& factor, int64_t batch_si
 constexpr int64_t kPackCost = 32;
 
 // Picks the tile counts that minimize the time of the slowest core: rounds of tiles times the
-// cost of one tile (its padded multiply-adds plus the packing of its A and B blocks), under the
-// config's tile sizes (which keep a tile's working set in L2).
-GemmTiling plan_tiles(const GemmForm& f, const GemmConfig& c, int cores) {
+// cost of one tile (its padded multiply-adds plus the packing of its A and B blocks, where they
+// are packed per call), under the config's tile sizes (which keep a tile's working set in L2).
+// Splitting along the side packed ahead of time then costs nothing: each core packs its own
+// part of the other side instead of all of it.
+GemmTiling plan_tiles(const GemmForm& f, const GemmConfig& c, int cores, bool a_per_call,
+                      bool b_per_call) {
+  const int64_t a_cost = a_per_call ? kPackCost : 1, b_cost = b_per_call ? kPackCost : 1;
   const int64_t min_tiles_m = ceil_div(f.m_size, c.tile_m);
   const int64_t min_tiles_n = ceil_div(f.n_size, c.tile_n);
   GemmTiling best{};
@@ -68,7 +72,7 @@ GemmTiling plan_tiles(const GemmForm& f, const GemmConfig& c, int cores) {
       const int64_t tiles = f.batch_size * tm * tn;
       const double rounds = static_cast<double>(ceil_div(tiles, cores));
       const double cost =
-          rounds * static_cast<double>(tile_m * tile_n + kPackCost * (tile_m + tile_n));
+          rounds * static_cast<double>(tile_m * tile_n + a_cost * tile_m + b_cost * tile_n);
       if (best_cost < 0 || cost < best_cost - 1e-9 * best_cost) {
         best_cost = cost;
         best = {tile_m, tile_n, tm, tn, 0, 0};
@@ -79,10 +83,21 @@ GemmTiling plan_tiles(const GemmForm& f, const GemmConfig& c, int cores) {
   // packing loops walk the window directly instead of dividing a flat k by it per element.
   const int64_t inner = inner_k(f);
   if (inner > 1 && inner <= 2 * c.block_k) {
+    // Runs per block: the count that wastes the least on padding past K and on the per-block
+    // round trip of the c tile (about 16 steps' worth): 3 input channels of a 7 × 7 window make
+    // three blocks of one, not two blocks of two with a quarter of zeros.
     const int64_t outer = f.k_extents[0];
-    const int64_t blocks = ceil_div(outer, std::max<int64_t>(c.block_k / inner, 1));
-    best.k_blocks = blocks;
-    best.block_k = ceil_div(outer, blocks) * inner;
+    const int64_t most = std::max<int64_t>(c.block_k / inner, 1);
+    double best_cost = -1;
+    for (int64_t per = most; per >= 1; --per) {
+      const int64_t blocks = ceil_div(outer, per), block = ceil_div(outer, blocks) * inner;
+      const double cost = static_cast<double>(blocks * block) * (block + 16) / block;
+      if (best_cost < 0 || cost < best_cost) {
+        best_cost = cost;
+        best.k_blocks = blocks;
+        best.block_k = block;
+      }
+    }
     return best;
   }
   best.k_blocks = ceil_div(f.k_size, c.block_k);
@@ -181,6 +196,10 @@ Expr full_before(const Expr& index, int64_t whole, int64_t count) {
   return index < whole;
 }
 
+Expr ceil_div_expr(const Expr& a, int64_t b) {
+  return (a + (b - 1)) / b;
+}
+
 bool is_false(const Expr& e) {
   const auto* imm = e.as<IntImmNode>();
   return imm != nullptr && imm->value == 0;
@@ -200,6 +219,19 @@ void checked_or_not(KernelBuilder& kb, const Expr& full, const std::function<voi
       full, [&] { body(false); }, [&] { body(true); });
 }
 
+// Emits body(origin, extent) for tile `index` of `count` tiles of `tile` along a dimension of
+// `size`: the whole tiles (all but perhaps the last) and the ragged last one apart, so that each
+// gets a constant extent.
+void along_tiles(KernelBuilder& kb, const Expr& index, int64_t tile, int64_t count, int64_t size,
+                 const std::function<void(const Expr&, int64_t)>& body) {
+  const int64_t whole = size / tile;
+  if (whole >= count) return body(index * tile, tile);
+  if (whole == 0) return body(Expr(0), size);
+  kb.if_then_else(
+      index < whole, [&] { body(index * tile, tile); },
+      [&] { body(Expr(whole * tile), size - whole * tile); });
+}
+
 }  // namespace
 
 std::string GemmConfig::str() const {
@@ -217,8 +249,10 @@ GemmConfig default_gemm_config(const CpuTarget& target) {
   const bool many_registers = target.isa == CpuTarget::Isa::avx512;
   c.micro_m = 6;
   c.micro_n = (many_registers ? 4 : 2) * c.lanes;
-  // The b panel (block_k × NR) takes half of L1; the a panel, the c tile and the b block share L2.
-  c.block_k = std::clamp<int64_t>(target.l1d_bytes / 2 / (c.micro_n * 4) / 8 * 8, 32, 512);
+  // The b panel (block_k × NR) fills L1: the micro-kernel's other reads (MR broadcasts per step)
+  // stream past it, and longer k blocks halve the round trips of the c tile (measured 2-8%
+  // faster than half of L1 on the DL shapes). The a panel, the c tile and the b block share L2.
+  c.block_k = std::clamp<int64_t>(target.l1d_bytes / (c.micro_n * 4) / 8 * 8, 32, 512);
   const int64_t l2 = std::clamp<int64_t>(target.l2_bytes, 256 * 1024, 4 * 1024 * 1024);
   // A tile's a block (tile_m × block_k) and b block (block_k × tile_n) take an eighth and a
   // quarter of L2, its c tile another quarter.
@@ -265,7 +299,22 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
   // vectorizes, and its tensor stays open to prologue fusion (masked loads take its address).
   plan.b_contiguous = contiguous_b(plan.form);
   if (plan.b_contiguous && !plan.b_contiguous->inside.defined()) plan.b_contiguous.reset();
-  plan.tiling = plan_tiles(plan.form, plan.config, std::max(target.cores, 1));
+  const bool constant_a =
+      reads_only_constants(task, plan.form.a, plan.form.batch_size, constant_inputs);
+  plan.a_in_place = !constant_a && a_readable_in_place(plan.form);
+  // A along m: a bare load copies with plain vectors; a padded window only where its rows are
+  // contiguous (masked loads), since clamped reads along m become gathers.
+  if (!constant_a && !plan.a_in_place && a_runs_along_m(plan.form)) {
+    std::optional<ContiguousFactor> c = contiguous_factor(plan.form, 0);
+    if (plan.form.a.as<LoadNode>() != nullptr) {
+      plan.a_along_m = true;
+    } else if (c && c->inside.defined()) {
+      plan.a_along_m = true;
+      plan.a_contiguous = c;
+    }
+  }
+  plan.tiling = plan_tiles(plan.form, plan.config, std::max(target.cores, 1),
+                           !constant_a && !plan.a_in_place, !constant_b(plan.form));
   return plan;
 }
 
@@ -314,6 +363,12 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
   const int64_t m = f.m_size, n = f.n_size, k = f.k_size, kc = t.block_k, kp = t.padded_k();
   const DType vec = f32.with_lanes(static_cast<int>(lanes));
   const Var& out = task.output_params()[0];
+  // How A reaches the micro-kernel: packed ahead (which wins when a caller sets it), read in
+  // place, or packed per call, along m or in panels along k.
+  const bool a_in_place = plan.a_in_place && !plan.a_packed;
+  const bool a_along_m = plan.a_along_m && !plan.a_packed && !a_in_place;
+  // Packed along m, a row of A spans whole vectors, so that the copies stay inside it.
+  const int64_t a_stride = a_along_m ? round_up(t.tile_m, lanes) : t.tile_m;
 
   KernelBuilder kb(kernel_name(task.name()));
   kb.params(task.params());
@@ -328,7 +383,7 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                          std::to_string(n) + ", K " + std::to_string(k) + "; tiles " +
                          std::to_string(t.tile_m) + "x" + std::to_string(t.tile_n) + ", block_k " +
                          std::to_string(kc) + (plan.a_packed ? "; A packed" : "") +
-                         (plan.b_packed ? "; B packed" : ""));
+                         (plan.b_packed ? "; B packed" : "") + (a_in_place ? "; A in place" : ""));
 
   const TaskMapping tasks = TaskMapping::spatial({f.batch_size, t.tiles_m, t.tiles_n});
   kb.for_range("w", f.batch_size * t.tiles_m * t.tiles_n, LoopHint::parallel(), [&](const Var& w) {
@@ -342,33 +397,36 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                 Var c_tile =
                     kb.register_tensor("c_tile", f32, Layout::row_major({t.tile_m * t.tile_n}));
                 Var a_pack, b_pack;
-                if (!plan.a_packed)
-                  a_pack = kb.register_tensor("a_pack", f32, Layout::row_major({t.tile_m * kc}));
+                if (!plan.a_packed && !a_in_place)
+                  a_pack = kb.register_tensor("a_pack", f32, Layout::row_major({a_stride * kc}));
                 if (!plan.b_packed)
                   b_pack = kb.register_tensor("b_pack", f32, Layout::row_major({t.tile_n * kc}));
                 // Whole tiles and k blocks take paths without bounds checks; the ragged last
                 // ones clamp their reads and pad with zeros.
                 const Expr rows_full = full_before(tm, m / t.tile_m, t.tiles_m);
                 const Expr cols_full = full_before(tn, n / t.tile_n, t.tiles_n);
-                // The lane masks of a contiguous B, per vector of the tile and inner k position:
-                // computed once per tile, they stand for the padding and the columns past N.
+                // The lane masks of a contiguous factor, per vector of the tile and inner k
+                // position: computed once per tile, they stand for the padding and the rows /
+                // columns past M / N.
                 const int64_t inner = inner_k(f);
-                Var b_masks;
-                if (!plan.b_packed && plan.b_contiguous) {
-                  const ContiguousFactor& c = *plan.b_contiguous;
-                  const int64_t vectors = t.tile_n / lanes;
-                  b_masks =
-                      kb.register_tensor("b_masks", i32, Layout::row_major({vectors * inner}));
+                auto lane_masks = [&](const ContiguousFactor& c, bool is_a) {
+                  const int64_t vectors = (is_a ? a_stride : t.tile_n) / lanes;
+                  const int64_t size = is_a ? m : n;
+                  const Expr origin = is_a ? row0 : col0;
+                  Var masks = kb.register_tensor(is_a ? "a_masks" : "b_masks", i32,
+                                                 Layout::row_major({vectors * inner}));
                   kb.for_range("e", vectors * inner,
-                               [&](const Var& e) { kb.store(b_masks, {e}, int_imm(0, i32)); });
+                               [&](const Var& e) { kb.store(masks, {e}, int_imm(0, i32)); });
                   std::vector<int64_t> inner_extents(f.k_extents.begin() + 1, f.k_extents.end());
                   kb.for_range("v", vectors, [&](const Var& v) {
                     kb.for_range("lane", lanes, [&](const Var& lane) {
-                      const Expr col = col0 + v * lanes + lane;
+                      const Expr pos = origin + v * lanes + lane;
                       const Expr bit = binary(BinaryOp::shl, int_imm(1, i32), cast(i32, lane));
-                      auto axes = bindings(f, bt, {}, min(col, n - 1), {});
+                      const Expr at_edge = min(pos, size - 1);
+                      auto axes = is_a ? bindings(f, bt, at_edge, {}, {})
+                                       : bindings(f, bt, {}, at_edge, {});
                       kb.for_range("win", inner, [&](const Var& w) {
-                        Expr in = col < n;
+                        Expr in = pos < size;
                         if (c.inside.defined()) {
                           auto map = axes;
                           Index window = unravel_index(w, inner_extents);
@@ -377,31 +435,81 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                           in = in && substitute(c.inside, map);
                         }
                         Expr at = v * inner + w;
-                        kb.store(b_masks, {at},
-                                 binary(BinaryOp::bit_or, load(b_masks, {at}),
+                        kb.store(masks, {at},
+                                 binary(BinaryOp::bit_or, load(masks, {at}),
                                         select(in, bit, int_imm(0, i32))));
                       });
                     });
                   });
-                }
+                  return masks;
+                };
+                Var a_masks, b_masks;
+                if (a_pack.defined() && a_along_m && plan.a_contiguous)
+                  a_masks = lane_masks(*plan.a_contiguous, true);
+                if (!plan.b_packed && plan.b_contiguous)
+                  b_masks = lane_masks(*plan.b_contiguous, false);
+                // The micro-panels that hold an output row / column: all of them but in the
+                // ragged last tiles.
+                const Expr panels_m = rows_full.defined()
+                                          ? min(Expr(t.tile_m / mr), ceil_div_expr(m - row0, mr))
+                                          : Expr(t.tile_m / mr);
+                const Expr panels_n = cols_full.defined()
+                                          ? min(Expr(t.tile_n / nr), ceil_div_expr(n - col0, nr))
+                                          : Expr(t.tile_n / nr);
                 kb.for_range("kb", t.k_blocks, [&](const Var& kblock) {
                   const Expr k0 = kblock * kc;
                   const Expr ks_full = full_before(kblock, k / kc, t.k_blocks);
-                  // Pack A: panels of MR rows, k-major inside a panel (reads run along k).
-                  if (!plan.a_packed) {
+                  // Pack A along m: a row of tile_m per k step, copied with vectors where the
+                  // factor reads along m (a convolution whose weights are B reads its image
+                  // along the pixels).
+                  // One element of the per-call A block; ragged tiles and k blocks clamp their
+                  // reads and pad with zeros.
+                  auto pack_a = [&](const Expr& at, const Expr& row, const KPosition& k,
+                                    bool checked) {
+                    if (!checked) {
+                      kb.store(a_pack, {at},
+                               substitute(f.a, with(bindings(f, bt, row, {}, {}), k.axes)));
+                      return;
+                    }
+                    Expr value =
+                        substitute(f.a, with(bindings(f, bt, min(row, m - 1), {}, {}), k.axes));
+                    kb.store(a_pack, {at}, select(row < m && k.valid, value, float_imm(0.0)));
+                  };
+                  if (a_masks.defined()) {
+                    const ContiguousFactor& c = *plan.a_contiguous;
+                    std::vector<Expr> origin(c.tensor.type().shape().size(), Expr(0));
+                    const Expr base = address(c.tensor, origin);
+                    checked_or_not(kb, ks_full, [&](bool checked) {
+                      for_k_block(kb, f, kc, kblock, checked, [&](const KPosition& k) {
+                        Expr offset =
+                            substitute(c.offset, with(bindings(f, bt, {}, {}, {}), k.axes));
+                        Expr window = inner_position(f, k);
+                        kb.for_range("v", a_stride / lanes, [&](const Var& v) {
+                          Expr mask = load(a_masks, {v * inner + window});
+                          if (checked) mask = select(k.valid, mask, int_imm(0, i32));
+                          Expr from = address(base, {offset + row0 + v * lanes});
+                          Expr to = address(a_pack, {k.offset * a_stride + v * lanes});
+                          kb.evaluate(
+                              call("vec_store", {to, call("vec_load_masked", {from, mask}, vec)}));
+                        });
+                      });
+                    });
+                  } else if (a_pack.defined() && a_along_m) {
                     checked_or_not(kb, both(rows_full, ks_full), [&](bool checked) {
-                      kb.for_range("i", t.tile_m, [&](const Var& i) {
+                      for_k_block(kb, f, kc, kblock, checked, [&](const KPosition& k) {
+                        kb.for_range("i", panels_m * mr, LoopHint::vectorize(), [&](const Var& i) {
+                          pack_a(k.offset * a_stride + i, row0 + i, k, checked);
+                        });
+                      });
+                    });
+                  }
+                  // Pack A: panels of MR rows, k-major inside a panel (reads run along k).
+                  if (a_pack.defined() && !a_along_m) {
+                    checked_or_not(kb, both(rows_full, ks_full), [&](bool checked) {
+                      kb.for_range("i", panels_m * mr, [&](const Var& i) {
                         Expr row = row0 + i;
                         for_k_block(kb, f, kc, kblock, checked, [&](const KPosition& k) {
-                          Expr at = (i / mr * kc + k.offset) * mr + i % mr;
-                          if (!checked) {
-                            kb.store(a_pack, {at},
-                                     substitute(f.a, with(bindings(f, bt, row, {}, {}), k.axes)));
-                            return;
-                          }
-                          Expr value = substitute(
-                              f.a, with(bindings(f, bt, min(row, m - 1), {}, {}), k.axes));
-                          kb.store(a_pack, {at}, select(row < m && k.valid, value, float_imm(0.0)));
+                          pack_a((i / mr * kc + k.offset) * mr + i % mr, row, k, checked);
                         });
                       });
                     });
@@ -414,7 +522,7 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                     std::vector<Expr> origin(c.tensor.type().shape().size(), Expr(0));
                     const Expr base = address(c.tensor, origin);
                     checked_or_not(kb, ks_full, [&](bool checked) {
-                      kb.for_range("q", t.tile_n / nr, [&](const Var& q) {
+                      kb.for_range("q", panels_n, [&](const Var& q) {
                         for_k_block(kb, f, kc, kblock, checked, [&](const KPosition& k) {
                           Expr offset =
                               substitute(c.offset, with(bindings(f, bt, {}, {}, {}), k.axes));
@@ -432,7 +540,7 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                     });
                   } else if (!plan.b_packed) {
                     checked_or_not(kb, both(cols_full, ks_full), [&](bool checked) {
-                      kb.for_range("q", t.tile_n / nr, [&](const Var& q) {
+                      kb.for_range("q", panels_n, [&](const Var& q) {
                         for_k_block(kb, f, kc, kblock, checked, [&](const KPosition& k) {
                           kb.for_range("j", nr, LoopHint::vectorize(), [&](const Var& j) {
                             Expr col = col0 + q * nr + j;
@@ -451,26 +559,33 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                       });
                     });
                   }
-                  // Where the micro-kernel reads element (kk, lane) of a panel: the per-call
-                  // block, or the pre-packed operand (full K, panels numbered globally).
-                  auto a_at = [&](const Expr& p, const Expr& kk, int64_t i) {
-                    if (plan.a_packed)
-                      return load(a_packed, {((tm * (t.tile_m / mr) + p) * kp + k0 + kk) * mr + i});
-                    return load(a_pack, {(p * kc + kk) * mr + i});
-                  };
-                  auto b_at = [&](const Expr& q, const Expr& kk, int64_t j) {
-                    if (plan.b_packed)
-                      return address(b_packed,
-                                     {((tn * (t.tile_n / nr) + q) * kp + k0 + kk) * nr + j});
-                    return address(b_pack, {(q * kc + kk) * nr + j});
-                  };
-                  // The register micro-kernel over every MR × NR sub-tile; a b panel is reused
-                  // by all the a panels of the tile while it sits in L1.
-                  kb.for_mapping(
-                      TaskMapping::repeat({t.tile_n / nr, t.tile_m / mr}), 0,
-                      [&](const Index& qp) {
-                        const Expr& q = qp[0];
-                        const Expr& p = qp[1];
+                  // The micro-kernel over the k steps [kstart, kstart + steps).
+                  auto micro_kernel = [&](const Expr& kstart, int64_t steps) {
+                    // Where the micro-kernel reads element (kk, lane) of a panel: the per-call
+                    // block, or the pre-packed operand (full K, panels numbered globally).
+                    auto a_at = [&](const Expr& p, const Expr& kk, int64_t i) {
+                      // In place: the rows past M (a ragged panel) read row M - 1 instead; their
+                      // sums are never stored.
+                      if (a_in_place)
+                        return substitute(
+                            f.a, bindings(f, bt, min(row0 + p * mr + i, m - 1), {}, kstart + kk));
+                      if (plan.a_packed)
+                        return load(a_packed,
+                                    {((tm * (t.tile_m / mr) + p) * kp + kstart + kk) * mr + i});
+                      if (a_along_m) return load(a_pack, {kk * a_stride + p * mr + i});
+                      return load(a_pack, {(p * kc + kk) * mr + i});
+                    };
+                    auto b_at = [&](const Expr& q, const Expr& kk, int64_t j) {
+                      if (plan.b_packed)
+                        return address(b_packed,
+                                       {((tn * (t.tile_n / nr) + q) * kp + kstart + kk) * nr + j});
+                      return address(b_pack, {(q * kc + kk) * nr + j});
+                    };
+                    // The register micro-kernel over every MR × NR sub-tile that holds a row and
+                    // a column of the output (a ragged tile skips the panels past M and N); a b
+                    // panel is reused by all the a panels of the tile while it sits in L1.
+                    kb.for_range("q", panels_n, [&](const Var& q) {
+                      kb.for_range("p", panels_m, [&](const Var& p) {
                         auto c_at = [&](int64_t i, int64_t v) {
                           return address(c_tile, {(p * mr + i) * t.tile_n + q * nr + v * lanes});
                         };
@@ -487,7 +602,7 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                                 kb.assign(acc[i * nv + v], call("vec_load", {c_at(i, v)}, vec));
                           });
                         }
-                        kb.for_range("k", kc, [&](const Var& kk) {
+                        kb.for_range("k", steps, [&](const Var& kk) {
                           std::vector<Var> bv;
                           for (int64_t v = 0; v < nv; ++v)
                             bv.push_back(kb.scalar(
@@ -501,37 +616,36 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                         for (int64_t i = 0; i < mr; ++i)
                           for (int64_t v = 0; v < nv; ++v)
                             kb.evaluate(call("vec_store", {c_at(i, v), acc[i * nv + v]}));
-                      },
-                      {"q", "p"});
+                      });
+                    });
+                  };
+                  // A read in place stops at K (its rows end there) where a packed A would be
+                  // zero: the ragged last k block gets its own, shorter micro-kernel.
+                  if (a_in_place && kp != k)
+                    along_tiles(kb, kblock, kc, t.k_blocks, k, micro_kernel);
+                  else
+                    micro_kernel(k0, kc);
                 });
-                // The epilogue, element by element: the only writes of the output.
-                checked_or_not(kb, both(rows_full, cols_full), [&](bool checked) {
-                  kb.for_mapping(
-                      TaskMapping::repeat({t.tile_m, t.tile_n}, {},
-                                          {LoopHint::serial(), LoopHint::vectorize()}),
-                      0,
-                      [&](const Index& ij) {
-                        auto write = [&](const Expr& row, const Expr& col) {
-                          auto map = bindings(f, bt, row, col, {});
-                          std::vector<Expr> index;
-                          for (const Var& axis : f.axes) {
-                            auto it = std::find_if(map.begin(), map.end(), [&](const auto& b) {
-                              return b.first.same_as(axis);
-                            });
-                            index.push_back(it->second);
-                          }
-                          map.emplace_back(f.sum, load(c_tile, {ij[0] * t.tile_n + ij[1]}));
-                          kb.store(out, index, substitute(f.epilogue, map));
-                        };
-                        if (!checked) return write(row0 + ij[0], col0 + ij[1]);
-                        // Named, so that the bounds the `if` proves reach the unraveled indices.
-                        kb.let("row", row0 + ij[0], [&](const Var& row) {
-                          kb.let("col", col0 + ij[1], [&](const Var& col) {
-                            kb.if_then(row < m && col < n, [&] { write(row, col); });
+                // The epilogue, element by element: the only writes of the output. The ragged
+                // last tiles run their loops to the edge of the output, with constant bounds, so
+                // that they vectorize and their indices are provably in range.
+                along_tiles(kb, tm, t.tile_m, t.tiles_m, m, [&](const Expr& r0, int64_t rows) {
+                  along_tiles(kb, tn, t.tile_n, t.tiles_n, n, [&](const Expr& c0, int64_t cols) {
+                    kb.for_range("i", rows, [&](const Var& i) {
+                      kb.for_range("j", cols, LoopHint::vectorize(), [&](const Var& j) {
+                        auto map = bindings(f, bt, r0 + i, c0 + j, {});
+                        std::vector<Expr> index;
+                        for (const Var& axis : f.axes) {
+                          auto it = std::find_if(map.begin(), map.end(), [&](const auto& b) {
+                            return b.first.same_as(axis);
                           });
-                        });
-                      },
-                      {"i", "j"});
+                          index.push_back(it->second);
+                        }
+                        map.emplace_back(f.sum, load(c_tile, {i * t.tile_n + j}));
+                        kb.store(out, index, substitute(f.epilogue, map));
+                      });
+                    });
+                  });
                 });
               });
             });

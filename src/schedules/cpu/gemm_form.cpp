@@ -176,14 +176,12 @@ std::optional<GemmForm> analyze_gemm(const Task& task) {
   return form;
 }
 
-bool b_runs_along_n(const GemmForm& f) {
-  const LoadNode* ld = factor_load(f.b).load;
+namespace {
+
+// Whether `ld` reads along memory as `axis` steps: only its last index reads the axis, with
+// coefficient 1 (clamps that keep a window inside the image do not change the step).
+bool load_runs_along(const LoadNode* ld, const Var& axis) {
   if (ld == nullptr || ld->indices.empty()) return false;
-  const Var* innermost = nullptr;
-  for (int d : f.n)
-    if (f.extents[d] > 1) innermost = &f.axes[d];
-  if (innermost == nullptr) return true;
-  // Clamps keep a window inside the image; they do not change the step.
   Expr last = ld->indices.back();
   while (const auto* c = last.as<BinaryNode>()) {
     if (c->op != BinaryOp::min && c->op != BinaryOp::max) break;
@@ -191,28 +189,63 @@ bool b_runs_along_n(const GemmForm& f) {
   }
   for (size_t d = 0; d + 1 < ld->indices.size(); ++d)
     for (const Var& v : free_vars(ld->indices[d]))
-      if (v.same_as(*innermost)) return false;
+      if (v.same_as(axis)) return false;
   std::optional<arith::LinearForm> form = arith::linear_form(last);
   if (!form) return false;
   for (const arith::LinearTerm& t : form->terms)
-    if (t.expr.same_as(*innermost)) return t.coeff == 1;
+    if (t.expr.same_as(axis)) return t.coeff == 1;
   return false;
 }
 
+// Whether `factor` reads along memory as the innermost non-unit axis of `dims` steps.
+bool runs_along_innermost(const GemmForm& f, const Expr& factor, const std::vector<int>& dims) {
+  const LoadNode* ld = factor_load(factor).load;
+  if (ld == nullptr || ld->indices.empty()) return false;
+  const Var* innermost = nullptr;
+  for (int d : dims)
+    if (f.extents[d] > 1) innermost = &f.axes[d];
+  if (innermost == nullptr) return true;
+  return load_runs_along(ld, *innermost);
+}
+
+}  // namespace
+
+bool b_runs_along_n(const GemmForm& f) {
+  return runs_along_innermost(f, f.b, f.n);
+}
+
+bool a_runs_along_m(const GemmForm& f) {
+  return runs_along_innermost(f, f.a, f.m);
+}
+
+bool a_readable_in_place(const GemmForm& f) {
+  // One reduction axis, and the factor is a bare load (no padding select, no arithmetic to
+  // repeat for every panel of B) of a tensor row that runs along k.
+  if (f.k_axes.size() != 1 || !f.a.as<LoadNode>() || f.a.dtype() != f32) return false;
+  const auto* ld = f.a.as<LoadNode>();
+  return ld->buffer.as<VarNode>() != nullptr && ld->buffer.type().is_tensor() &&
+         load_runs_along(ld, f.k_axes[0]);
+}
+
 std::optional<ContiguousFactor> contiguous_b(const GemmForm& f) {
-  const auto [ld, inside] = factor_load(f.b);
+  return contiguous_factor(f, 1);
+}
+
+std::optional<ContiguousFactor> contiguous_factor(const GemmForm& f, int side) {
+  const std::vector<int>& along = side == 0 ? f.m : f.n;
+  const auto [ld, inside] = factor_load(side == 0 ? f.a : f.b);
   if (ld == nullptr || ld->buffer.as<VarNode>() == nullptr || !ld->buffer.type().is_tensor() ||
       ld->type.dtype() != f32)
     return {};
-  // Axes of extent 1 are 0; the others of n must step the flat position by the row-major
-  // strides of the n extents, and nothing else may read them.
+  // Axes of extent 1 are 0; the others of m (A) or n (B) must step the flat position by the
+  // row-major strides of the n extents, and nothing else may read them.
   std::vector<std::pair<Var, Expr>> units;
   for (size_t d = 0; d < f.axes.size(); ++d)
     if (f.extents[d] == 1) units.emplace_back(f.axes[d], int_imm(0));
   std::unordered_map<const ExprNode*, int64_t> stride_of;
   int64_t stride = 1;
-  for (size_t i = f.n.size(); i-- > 0;) {
-    const int d = f.n[i];
+  for (size_t i = along.size(); i-- > 0;) {
+    const int d = along[i];
     if (f.extents[d] > 1) stride_of[f.axes[d].get()] = stride;
     stride *= f.extents[d];
   }
@@ -251,7 +284,7 @@ std::optional<ContiguousFactor> contiguous_b(const GemmForm& f) {
     // The masks are tabulated per column and inner window position, so `inside` may read
     // only those.
     VarSet allowed;
-    for (int d : f.n) allowed.insert(f.axes[d].get());
+    for (int d : along) allowed.insert(f.axes[d].get());
     for (size_t d = 1; d < f.k_axes.size(); ++d) allowed.insert(f.k_axes[d].get());
     c.inside = substitute(inside, units);
     for (const Var& v : free_vars(c.inside))
