@@ -211,6 +211,12 @@ CExpr CpuPrinter::print_call(const CallNode* op) {
                 args.at(1).text + ")",
             kPostfix};
   }
+  if (name == "vec_gather_masked") {
+    required_helpers_.insert("vec_gather_masked");
+    return {"tm::vec_gather_masked<" + type_name(op->type) + ">(" + args.at(0).text + ", " +
+                args.at(1).text + ", " + args.at(2).text + ")",
+            kPostfix};
+  }
   if (name == "vec_store") {
     required_helpers_.insert("vec_memory");
     return {"tm::vec_store(" + args.at(0).text + ", " + args.at(1).text + ")", kPostfix};

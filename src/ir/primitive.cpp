@@ -47,6 +47,9 @@ std::vector<Primitive>& table() {
       // mask is set and is 0 otherwise; masked-off lanes read no memory.
       {"vec_load", 1, R::explicit_type, false},
       {"vec_load_masked", 2, R::explicit_type, false},
+      // vec_gather_masked(f32 address, i32 address of offsets, i32 mask) -> f32 vector: lane i
+      // loads address[offsets[i]] when bit i of the mask is set, and is 0 otherwise.
+      {"vec_gather_masked", 3, R::explicit_type, false},
       {"vec_store", 2, R::void_, false},
       {"vec_broadcast", 1, R::explicit_type, false},
       {"vec_reduce_add", 1, R::explicit_type, false},

@@ -86,10 +86,15 @@ struct GemmTiling {
 // step the tensor with their own row-major strides) where `inside` holds, and is 0 elsewhere.
 // Its vectors along n are then single masked loads: a 1×1 or a stride-1 convolution reads a
 // shifted image for each window position, the zero padding being the lanes `inside` masks off.
+//
+// Generalized (offset_factor), the n axes may step the tensor in any linear way (a stride-2
+// window): `position` is then their part of the flat position, and vectors along n are masked
+// gathers at offset + position, the positions of a tile tabulated once.
 struct ContiguousFactor {
   ir::Var tensor;
-  ir::Expr offset;  // over the batch and k axes
-  ir::Expr inside;  // over the n axes and the inner k axes; undefined when always true
+  ir::Expr offset;    // over the batch and k axes
+  ir::Expr inside;    // over the n axes and the inner k axes; undefined when always true
+  ir::Expr position;  // over the n axes; undefined when it is `col` itself (contiguous)
 };
 
 // Whether f's B factor reads along memory as the innermost n axis steps (vectors of it are
@@ -109,6 +114,10 @@ std::optional<ContiguousFactor> contiguous_b(const GemmForm& f);
 
 // The same for factor A (`side` 0, `col` then standing for the flat GEMM row) or B (1).
 std::optional<ContiguousFactor> contiguous_factor(const GemmForm& f, int side);
+
+// The factor as an offset over the batch and k axes plus a position over the m (A) or n (B)
+// axes, contiguous or not, or nothing when its flat position does not split so.
+std::optional<ContiguousFactor> offset_factor(const GemmForm& f, int side);
 
 // Everything gemm_cpu needs: the form oriented so that the vectorized side wastes the least,
 // the config, the tiling, and which operands arrive packed.

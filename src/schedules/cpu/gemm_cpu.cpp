@@ -299,6 +299,10 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
   // vectorizes, and its tensor stays open to prologue fusion (masked loads take its address).
   plan.b_contiguous = contiguous_b(plan.form);
   if (plan.b_contiguous && !plan.b_contiguous->inside.defined()) plan.b_contiguous.reset();
+  // A B read across memory (a strided window) packs with masked gathers from a table of the
+  // tile's column positions, instead of unraveling each column for each k.
+  if (!plan.b_contiguous && !constant_b(plan.form) && !b_runs_along_n(plan.form))
+    plan.b_contiguous = offset_factor(plan.form, 1);
   const bool constant_a =
       reads_only_constants(task, plan.form.a, plan.form.batch_size, constant_inputs);
   plan.a_in_place = !constant_a && a_readable_in_place(plan.form);
@@ -313,6 +317,8 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
       plan.a_contiguous = c;
     }
   }
+  // (Masked gathers along m, as B takes them, measured slower for A than the panels along k:
+  // the image is re-gathered for every tile along n, its masks too.)
   plan.tiling = plan_tiles(plan.form, plan.config, std::max(target.cores, 1),
                            !constant_a && !plan.a_in_place, !constant_b(plan.form));
   return plan;
@@ -443,11 +449,42 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                   });
                   return masks;
                 };
-                Var a_masks, b_masks;
-                if (a_pack.defined() && a_along_m && plan.a_contiguous)
+                // The positions of a gathered factor per row / column of the tile.
+                auto positions = [&](const ContiguousFactor& c, bool is_a) {
+                  const int64_t count = is_a ? a_stride : t.tile_n;
+                  const Expr origin = is_a ? row0 : col0;
+                  const int64_t size = is_a ? m : n;
+                  Var table = kb.register_tensor(is_a ? "a_positions" : "b_positions", i32,
+                                                 Layout::row_major({count}));
+                  kb.for_range("e", count, [&](const Var& e) {
+                    const Expr at_edge = min(origin + e, size - 1);
+                    auto axes =
+                        is_a ? bindings(f, bt, at_edge, {}, {}) : bindings(f, bt, {}, at_edge, {});
+                    kb.store(table, {e}, cast(i32, substitute(c.position, axes)));
+                  });
+                  return table;
+                };
+                Var a_masks, b_masks, a_positions, b_positions;
+                if (a_pack.defined() && a_along_m && plan.a_contiguous) {
                   a_masks = lane_masks(*plan.a_contiguous, true);
-                if (!plan.b_packed && plan.b_contiguous)
+                  if (plan.a_contiguous->position.defined())
+                    a_positions = positions(*plan.a_contiguous, true);
+                }
+                if (!plan.b_packed && plan.b_contiguous) {
                   b_masks = lane_masks(*plan.b_contiguous, false);
+                  if (plan.b_contiguous->position.defined())
+                    b_positions = positions(*plan.b_contiguous, false);
+                }
+                // A vector of a factor with lane masks: a masked load where it is contiguous,
+                // else a masked gather through the positions table.
+                auto masked_vector = [&](const Expr& base, const Expr& offset, const Var& table,
+                                         const Expr& origin, const Expr& first, const Expr& mask) {
+                  if (!table.defined())
+                    return call("vec_load_masked", {address(base, {offset + origin + first}), mask},
+                                vec);
+                  return call("vec_gather_masked",
+                              {address(base, {offset}), address(table, {first}), mask}, vec);
+                };
                 // The micro-panels that hold an output row / column: all of them but in the
                 // ragged last tiles.
                 const Expr panels_m = rows_full.defined()
@@ -487,10 +524,10 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                         kb.for_range("v", a_stride / lanes, [&](const Var& v) {
                           Expr mask = load(a_masks, {v * inner + window});
                           if (checked) mask = select(k.valid, mask, int_imm(0, i32));
-                          Expr from = address(base, {offset + row0 + v * lanes});
                           Expr to = address(a_pack, {k.offset * a_stride + v * lanes});
                           kb.evaluate(
-                              call("vec_store", {to, call("vec_load_masked", {from, mask}, vec)}));
+                              call("vec_store", {to, masked_vector(base, offset, a_positions, row0,
+                                                                   v * lanes, mask)}));
                         });
                       });
                     });
@@ -530,10 +567,10 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                           for (int64_t v = 0; v < nv; ++v) {
                             Expr mask = load(b_masks, {(q * nv + v) * inner + window});
                             if (checked) mask = select(k.valid, mask, int_imm(0, i32));
-                            Expr from = address(base, {offset + col0 + q * nr + v * lanes});
                             Expr to = address(b_pack, {(q * kc + k.offset) * nr + v * lanes});
                             kb.evaluate(call("vec_store",
-                                             {to, call("vec_load_masked", {from, mask}, vec)}));
+                                             {to, masked_vector(base, offset, b_positions, col0,
+                                                                q * nr + v * lanes, mask)}));
                           }
                         });
                       });

@@ -232,13 +232,20 @@ std::optional<ContiguousFactor> contiguous_b(const GemmForm& f) {
 }
 
 std::optional<ContiguousFactor> contiguous_factor(const GemmForm& f, int side) {
+  std::optional<ContiguousFactor> c = offset_factor(f, side);
+  if (!c || c->position.defined()) return {};
+  return c;
+}
+
+std::optional<ContiguousFactor> offset_factor(const GemmForm& f, int side) {
   const std::vector<int>& along = side == 0 ? f.m : f.n;
   const auto [ld, inside] = factor_load(side == 0 ? f.a : f.b);
   if (ld == nullptr || ld->buffer.as<VarNode>() == nullptr || !ld->buffer.type().is_tensor() ||
       ld->type.dtype() != f32)
     return {};
-  // Axes of extent 1 are 0; the others of m (A) or n (B) must step the flat position by the
-  // row-major strides of the n extents, and nothing else may read them.
+  // Axes of extent 1 are 0. The flat position must split into a part over the batch and k
+  // axes and a part over the m (A) or n (B) axes; the factor is contiguous where that part
+  // steps by the row-major strides of their extents.
   std::vector<std::pair<Var, Expr>> units;
   for (size_t d = 0; d < f.axes.size(); ++d)
     if (f.extents[d] == 1) units.emplace_back(f.axes[d], int_imm(0));
@@ -264,22 +271,23 @@ std::optional<ContiguousFactor> contiguous_factor(const GemmForm& f, int side) {
   VarSet offset_vars;
   for (const Var& v : f.k_axes) offset_vars.insert(v.get());
   for (int d : f.batch) offset_vars.insert(f.axes[d].get());
-  arith::LinearForm rest;
-  rest.dtype = flat->dtype;
+  arith::LinearForm rest, position;
+  rest.dtype = position.dtype = flat->dtype;
   rest.constant = flat->constant;
   size_t matched = 0;
   for (const arith::LinearTerm& t : flat->terms) {
     if (auto it = stride_of.find(t.expr.get()); it != stride_of.end()) {
-      if (t.coeff != it->second) return {};
-      ++matched;
+      matched += t.coeff == it->second;
+      position.terms.push_back(t);
       continue;
     }
     for (const Var& v : free_vars(t.expr))
-      if (!offset_vars.count(v.get())) return {};  // an n axis, or a data-dependent position
+      if (!offset_vars.count(v.get())) return {};  // mixes axes, or a data-dependent position
     rest.terms.push_back(t);
   }
-  if (matched != stride_of.size()) return {};
-  ContiguousFactor c{Var::from(ld->buffer), arith::linear_expr(rest), Expr()};
+  ContiguousFactor c{Var::from(ld->buffer), arith::linear_expr(rest), Expr(), Expr()};
+  if (matched != stride_of.size() || position.terms.size() != stride_of.size())
+    c.position = arith::linear_expr(position);
   if (inside.defined()) {
     // The masks are tabulated per column and inner window position, so `inside` may read
     // only those.
