@@ -181,61 +181,51 @@ static inline void vec_store(T* p, V v) { __builtin_memcpy(p, &v, sizeof(V)); }
 }  // namespace tm
 )"},
       {"vec_load_masked", R"(namespace tm {
+// A native vector register as the GCC vector type V of the same size.
+template <typename V, typename N>
+static inline V as_vector(N native) {
+  V v;
+  __builtin_memcpy(&v, &native, sizeof(V));
+  return v;
+}
+#if defined(__AVX2__)
+// The AVX2 lane mask (all ones where bit i of `mask` is set) of 8 lanes.
+static inline __m256i avx2_lanes_on(int32_t mask) {
+  const __m256i bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(mask), bits), bits);
+}
+#endif
 // The f32 lanes whose bit is set in `mask` load from p[lane]; the others are 0. Masked-off lanes
 // touch no memory (AVX-512 suppresses their faults), so p may point outside the tensor there:
 // the GEMM template reads padded convolution windows this way.
 template <typename V>
 static inline V vec_load_masked(const float* p, int32_t mask) {
 #if defined(__AVX512F__)
-  if constexpr (sizeof(V) == 64) {
-    __m512 r = _mm512_maskz_loadu_ps(static_cast<__mmask16>(mask), p);
-    V v;
-    __builtin_memcpy(&v, &r, sizeof(V));
-    return v;
-  }
+  if constexpr (sizeof(V) == 64)
+    return as_vector<V>(_mm512_maskz_loadu_ps(static_cast<__mmask16>(mask), p));
 #endif
 #if defined(__AVX2__)
-  if constexpr (sizeof(V) == 32) {
-    const __m256i bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-    const __m256i on = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(mask), bits), bits);
-    __m256 r = _mm256_maskload_ps(p, on);
-    V v;
-    __builtin_memcpy(&v, &r, sizeof(V));
-    return v;
-  }
+  if constexpr (sizeof(V) == 32) return as_vector<V>(_mm256_maskload_ps(p, avx2_lanes_on(mask)));
 #endif
   V v{};
   for (unsigned i = 0; i < sizeof(V) / sizeof(float); ++i)
     if ((mask >> i) & 1) v[i] = p[i];
   return v;
 }
-}  // namespace tm
-)"},
-      {"vec_gather_masked", R"(namespace tm {
-// The f32 lanes whose bit is set in `mask` load from p[offsets[lane]]; the others are 0 and
-// touch no memory. The GEMM template reads strided convolution windows this way, the offsets
-// (of the output pixels) tabulated once per tile.
+// The same from p[offsets[lane]]: the GEMM template reads strided convolution windows this way,
+// the offsets (of the output pixels) tabulated once per tile.
 template <typename V>
 static inline V vec_gather_masked(const float* p, const int32_t* offsets, int32_t mask) {
 #if defined(__AVX512F__)
-  if constexpr (sizeof(V) == 64) {
-    const __m512i at = _mm512_loadu_si512(offsets);
-    __m512 r = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), static_cast<__mmask16>(mask), at,
-                                        p, 4);
-    V v;
-    __builtin_memcpy(&v, &r, sizeof(V));
-    return v;
-  }
+  if constexpr (sizeof(V) == 64)
+    return as_vector<V>(_mm512_mask_i32gather_ps(_mm512_setzero_ps(), static_cast<__mmask16>(mask),
+                                                 _mm512_loadu_si512(offsets), p, 4));
 #endif
 #if defined(__AVX2__)
   if constexpr (sizeof(V) == 32) {
-    const __m256i bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-    const __m256i on = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(mask), bits), bits);
     const __m256i at = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(offsets));
-    __m256 r = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), p, at, _mm256_castsi256_ps(on), 4);
-    V v;
-    __builtin_memcpy(&v, &r, sizeof(V));
-    return v;
+    return as_vector<V>(_mm256_mask_i32gather_ps(_mm256_setzero_ps(), p, at,
+                                                 _mm256_castsi256_ps(avx2_lanes_on(mask)), 4));
   }
 #endif
   V v{};
@@ -336,8 +326,7 @@ std::string cpu_prelude_includes(const std::set<std::string>& pieces) {
   if (pieces.count("heap") || pieces.count("assert")) text += "#include <cstdio>\n";
   if (pieces.count("heap") || pieces.count("assert")) text += "#include <cstdlib>\n";
   if (pieces.count("minmax")) text += "#include <type_traits>\n";
-  if (pieces.count("vec_load_masked") || pieces.count("vec_gather_masked"))
-    text += "#include <immintrin.h>\n";
+  if (pieces.count("vec_load_masked")) text += "#include <immintrin.h>\n";
   return text;
 }
 

@@ -212,7 +212,7 @@ CExpr CpuPrinter::print_call(const CallNode* op) {
             kPostfix};
   }
   if (name == "vec_gather_masked") {
-    required_helpers_.insert("vec_gather_masked");
+    required_helpers_.insert("vec_load_masked");  // the piece holds both
     return {"tm::vec_gather_masked<" + type_name(op->type) + ">(" + args.at(0).text + ", " +
                 args.at(1).text + ", " + args.at(2).text + ")",
             kPostfix};
