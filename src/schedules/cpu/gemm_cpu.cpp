@@ -295,32 +295,32 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
       padded(flipped) <= 1.15 * padded(*form))
     flip = true;
   plan.form = flip ? flipped : *form;
-  // Only a padded B gains from masked loads: an unpadded one is a plain copy the compiler
-  // vectorizes, and its tensor stays open to prologue fusion (masked loads take its address).
-  plan.b_contiguous = contiguous_b(plan.form);
-  if (plan.b_contiguous && !plan.b_contiguous->inside.defined()) plan.b_contiguous.reset();
-  // A B read across memory (a strided window) packs with masked gathers from a table of the
-  // tile's column positions, instead of unraveling each column for each k.
-  if (!plan.b_contiguous && !constant_b(plan.form) && !b_runs_along_n(plan.form))
-    plan.b_contiguous = offset_factor(plan.form, 1);
   const bool constant_a =
       reads_only_constants(task, plan.form.a, plan.form.batch_size, constant_inputs);
+  const bool b_per_call = !constant_b(plan.form);
+  // B by masked loads only where it is padded: an unpadded contiguous B is a plain copy the
+  // compiler vectorizes, and its tensor stays open to prologue fusion (masked loads take its
+  // address). A per-call B read across memory (a strided window) gathers through a table of
+  // the tile's column positions instead of unraveling each column for each k.
+  if (std::optional<ContiguousFactor> b = offset_factor(plan.form, 1)) {
+    if (b->position.defined() ? b_per_call && !b_runs_along_n(plan.form) : b->inside.defined())
+      plan.b_contiguous = b;
+  }
   plan.a_in_place = !constant_a && a_readable_in_place(plan.form);
   // A along m: a bare load copies with plain vectors; a padded window only where its rows are
-  // contiguous (masked loads), since clamped reads along m become gathers.
+  // contiguous (masked loads), since clamped reads along m become gathers. (Masked gathers along
+  // m, as B takes them, measured slower for A than the panels along k: the image is re-gathered
+  // for every tile along n, its masks too.)
   if (!constant_a && !plan.a_in_place && a_runs_along_m(plan.form)) {
-    std::optional<ContiguousFactor> c = contiguous_factor(plan.form, 0);
     if (plan.form.a.as<LoadNode>() != nullptr) {
       plan.a_along_m = true;
-    } else if (c && c->inside.defined()) {
+    } else if (auto a = contiguous_factor(plan.form, 0); a && a->inside.defined()) {
       plan.a_along_m = true;
-      plan.a_contiguous = c;
+      plan.a_contiguous = a;
     }
   }
-  // (Masked gathers along m, as B takes them, measured slower for A than the panels along k:
-  // the image is re-gathered for every tile along n, its masks too.)
   plan.tiling = plan_tiles(plan.form, plan.config, std::max(target.cores, 1),
-                           !constant_a && !plan.a_in_place, !constant_b(plan.form));
+                           !constant_a && !plan.a_in_place, b_per_call);
   return plan;
 }
 
@@ -449,36 +449,31 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                   });
                   return masks;
                 };
-                // The positions of a gathered factor per row / column of the tile.
-                auto positions = [&](const ContiguousFactor& c, bool is_a) {
-                  const int64_t count = is_a ? a_stride : t.tile_n;
-                  const Expr origin = is_a ? row0 : col0;
-                  const int64_t size = is_a ? m : n;
-                  Var table = kb.register_tensor(is_a ? "a_positions" : "b_positions", i32,
-                                                 Layout::row_major({count}));
-                  kb.for_range("e", count, [&](const Var& e) {
-                    const Expr at_edge = min(origin + e, size - 1);
-                    auto axes =
-                        is_a ? bindings(f, bt, at_edge, {}, {}) : bindings(f, bt, {}, at_edge, {});
-                    kb.store(table, {e}, cast(i32, substitute(c.position, axes)));
-                  });
-                  return table;
-                };
-                Var a_masks, b_masks, a_positions, b_positions;
-                if (a_pack.defined() && a_along_m && plan.a_contiguous) {
+                Var a_masks, b_masks, b_positions;
+                if (a_pack.defined() && a_along_m && plan.a_contiguous)
                   a_masks = lane_masks(*plan.a_contiguous, true);
-                  if (plan.a_contiguous->position.defined())
-                    a_positions = positions(*plan.a_contiguous, true);
-                }
                 if (!plan.b_packed && plan.b_contiguous) {
                   b_masks = lane_masks(*plan.b_contiguous, false);
-                  if (plan.b_contiguous->position.defined())
-                    b_positions = positions(*plan.b_contiguous, false);
+                  // A gathered B: the tensor positions of the tile's columns.
+                  if (const Expr& position = plan.b_contiguous->position; position.defined()) {
+                    b_positions =
+                        kb.register_tensor("b_positions", i32, Layout::row_major({t.tile_n}));
+                    kb.for_range("e", t.tile_n, [&](const Var& e) {
+                      auto axes = bindings(f, bt, {}, min(col0 + e, n - 1), {});
+                      kb.store(b_positions, {e}, cast(i32, substitute(position, axes)));
+                    });
+                  }
                 }
-                // A vector of a factor with lane masks: a masked load where it is contiguous,
-                // else a masked gather through the positions table.
-                auto masked_vector = [&](const Expr& base, const Expr& offset, const Var& table,
-                                         const Expr& origin, const Expr& first, const Expr& mask) {
+                // A vector of factor `c` at k position `k`, from row / column origin + first,
+                // with lane masks: a masked load where it is contiguous, else a masked gather
+                // through the positions table.
+                auto masked_vector = [&](const ContiguousFactor& c, const KPosition& k,
+                                         const Var& table, const Expr& origin, const Expr& first,
+                                         const Expr& mask) {
+                  std::vector<Expr> zeros(c.tensor.type().shape().size(), Expr(0));
+                  const Expr base = address(c.tensor, zeros);
+                  const Expr offset =
+                      substitute(c.offset, with(bindings(f, bt, {}, {}, {}), k.axes));
                   if (!table.defined())
                     return call("vec_load_masked", {address(base, {offset + origin + first}), mask},
                                 vec);
@@ -496,9 +491,6 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                 kb.for_range("kb", t.k_blocks, [&](const Var& kblock) {
                   const Expr k0 = kblock * kc;
                   const Expr ks_full = full_before(kblock, k / kc, t.k_blocks);
-                  // Pack A along m: a row of tile_m per k step, copied with vectors where the
-                  // factor reads along m (a convolution whose weights are B reads its image
-                  // along the pixels).
                   // One element of the per-call A block; ragged tiles and k blocks clamp their
                   // reads and pad with zeros.
                   auto pack_a = [&](const Expr& at, const Expr& row, const KPosition& k,
@@ -512,22 +504,20 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                         substitute(f.a, with(bindings(f, bt, min(row, m - 1), {}, {}), k.axes));
                     kb.store(a_pack, {at}, select(row < m && k.valid, value, float_imm(0.0)));
                   };
+                  // Pack A along m: a row of the tile per k step, copied with vectors where the
+                  // factor reads along m (a convolution whose weights are B reads its image
+                  // along the pixels); a padded window through the tile's masks.
                   if (a_masks.defined()) {
-                    const ContiguousFactor& c = *plan.a_contiguous;
-                    std::vector<Expr> origin(c.tensor.type().shape().size(), Expr(0));
-                    const Expr base = address(c.tensor, origin);
                     checked_or_not(kb, ks_full, [&](bool checked) {
                       for_k_block(kb, f, kc, kblock, checked, [&](const KPosition& k) {
-                        Expr offset =
-                            substitute(c.offset, with(bindings(f, bt, {}, {}, {}), k.axes));
                         Expr window = inner_position(f, k);
                         kb.for_range("v", a_stride / lanes, [&](const Var& v) {
                           Expr mask = load(a_masks, {v * inner + window});
                           if (checked) mask = select(k.valid, mask, int_imm(0, i32));
                           Expr to = address(a_pack, {k.offset * a_stride + v * lanes});
                           kb.evaluate(
-                              call("vec_store", {to, masked_vector(base, offset, a_positions, row0,
-                                                                   v * lanes, mask)}));
+                              call("vec_store", {to, masked_vector(*plan.a_contiguous, k, Var(),
+                                                                   row0, v * lanes, mask)}));
                         });
                       });
                     });
@@ -555,22 +545,17 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                   // along n, so the copy vectorizes). A contiguous B is copied a vector at a
                   // time, the tile's masks zeroing padding and columns past N.
                   if (b_masks.defined()) {
-                    const ContiguousFactor& c = *plan.b_contiguous;
-                    std::vector<Expr> origin(c.tensor.type().shape().size(), Expr(0));
-                    const Expr base = address(c.tensor, origin);
                     checked_or_not(kb, ks_full, [&](bool checked) {
                       kb.for_range("q", panels_n, [&](const Var& q) {
                         for_k_block(kb, f, kc, kblock, checked, [&](const KPosition& k) {
-                          Expr offset =
-                              substitute(c.offset, with(bindings(f, bt, {}, {}, {}), k.axes));
                           Expr window = inner_position(f, k);
                           for (int64_t v = 0; v < nv; ++v) {
                             Expr mask = load(b_masks, {(q * nv + v) * inner + window});
                             if (checked) mask = select(k.valid, mask, int_imm(0, i32));
                             Expr to = address(b_pack, {(q * kc + k.offset) * nr + v * lanes});
                             kb.evaluate(call("vec_store",
-                                             {to, masked_vector(base, offset, b_positions, col0,
-                                                                q * nr + v * lanes, mask)}));
+                                             {to, masked_vector(*plan.b_contiguous, k, b_positions,
+                                                                col0, q * nr + v * lanes, mask)}));
                           }
                         });
                       });
