@@ -1,7 +1,9 @@
 // Generated reductions (sum, max, mean over any set of axes) and softmax against a
 // double-precision reference on fresh random data.
 #include <cmath>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "ops/ops_support.h"
 
@@ -95,6 +97,53 @@ TEST(Reduce, SumMaxMeanOverAnyAxes) {
     auto [expected, magnitude] = reduce_reference(op, *c, x);
     expect_close(y, expected, magnitude,
                  std::string(reduce_op_name(op)) + " of " + shape_str(c->shape) + " over " + axes);
+  }
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The auto-scheduler's f32 sums, means and maxes whose innermost axis fills its partial lanes
+// (softmax and layer norm stages, reductions over leading axes) keep one partial result per
+// lane: exact chunks, a ragged end, an outer reduction axis around them, a strided inner axis,
+// and NaN wherever it falls in a row (the first element, the ragged end).
+TEST(Reduce, AutoScheduledRowsKeepPartialLanes) {
+  const std::vector<ReduceCase> cases = {
+      {{4, 64}, {1}}, {{6, 1000}, {1}}, {{2, 33}, {1}}, {{3, 5, 100}, {1, 2}}, {{40, 3}, {0}}};
+  std::vector<Task> tasks;
+  std::vector<std::pair<ReduceOp, const ReduceCase*>> all;
+  for (ReduceOp op : {ReduceOp::sum, ReduceOp::max, ReduceOp::mean}) {
+    for (const ReduceCase& c : cases) {
+      tasks.push_back(reduce_task(op, c));
+      all.emplace_back(op, &c);
+    }
+  }
+  std::vector<CompiledKernel> kernels = compile_all_auto(tasks);
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    const auto& [op, c] = all[t];
+    const std::string what = std::string(reduce_op_name(op)) + " of " + shape_str(c->shape);
+    EXPECT_NE(read_text(kernels[t].source_path()).find("part["), std::string::npos)
+        << what << ": the reduction did not take the partial lanes";
+    std::vector<float> x = random_data(numel(c->shape));
+    std::vector<float> y = poisoned(numel(kept_shape(*c)));
+    kernels[t]({x.data(), y.data()});
+    auto [expected, magnitude] = reduce_reference(op, *c, x);
+    expect_close(y, expected, magnitude, what);
+    if (c->axes != std::set<int>{static_cast<int>(c->shape.size()) - 1}) continue;
+    // NaN in the first element of row 0 and the last of row 1; the other rows are unchanged.
+    const int64_t length = c->shape.back();
+    std::vector<float> with_nan = x, z = poisoned(static_cast<int64_t>(y.size()));
+    with_nan[0] = NAN;
+    with_nan[2 * length - 1] = NAN;
+    kernels[t]({with_nan.data(), z.data()});
+    EXPECT_TRUE(std::isnan(z[0]) && std::isnan(z[1])) << what << ": " << z[0] << ", " << z[1];
+    for (size_t o = 2; o < z.size(); ++o) {
+      EXPECT_EQ(z[o], y[o]) << what << ", row " << o;
+    }
   }
 }
 
