@@ -221,6 +221,13 @@ CExpr CpuPrinter::print_call(const CallNode* op) {
     required_helpers_.insert("vec_memory");
     return {"tm::vec_store(" + args.at(0).text + ", " + args.at(1).text + ")", kPostfix};
   }
+  if (name == "prefetch_read" || name == "prefetch_write") {
+    // Locality 2 (L2 and outward): the GEMM template asks for a tile's epilogue lines while it
+    // computes the tile, long enough before the epilogue that L1 would have moved on.
+    return {"__builtin_prefetch(" + args.at(0).text + (name == "prefetch_write" ? ", 1" : ", 0") +
+                ", 2)",
+            kPostfix};
+  }
   if (name == "vec_broadcast") return print_broadcast(op->type.dtype(), args.at(0));
   if (name == "vec_reduce_add") {
     required_helpers_.insert("reduce_add");

@@ -51,6 +51,10 @@ std::vector<Primitive>& table() {
       // loads address[offsets[i]] when bit i of the mask is set, and is 0 otherwise.
       {"vec_gather_masked", 3, R::explicit_type, false},
       {"vec_store", 2, R::void_, false},
+      // prefetch_read(address), prefetch_write(address): a hint that the line holding the
+      // element will be read / written soon (brought into L2). Never faults, even out of bounds.
+      {"prefetch_read", 1, R::void_, false},
+      {"prefetch_write", 1, R::void_, false},
       {"vec_broadcast", 1, R::explicit_type, false},
       {"vec_reduce_add", 1, R::explicit_type, false},
       {"vec_reduce_max", 1, R::explicit_type, false},

@@ -6,6 +6,7 @@
 
 #include "taskmap/ir/equality.h"
 #include "taskmap/ir/functor.h"
+#include "taskmap/ir/primitive.h"
 
 namespace taskmap::model {
 
@@ -124,6 +125,35 @@ class FusionRewriter : public ir::IRMutator {
     std::vector<std::pair<ir::Var, ir::Expr>> map;
     for (size_t d = 0; d < p->def.axes.size(); ++d) map.emplace_back(p->def.axes[d], index[d]);
     return ir::substitute(p->def.value, map);
+  }
+
+  // A template's prefetch of its output (a hint ahead of the writes) becomes one of the group's
+  // output and of each tensor of the output's shape that an epilogue reads at the same element
+  // (a residual): the epilogue reads those lines next to the ones it writes.
+  ir::Stmt mutate_Evaluate(const ir::EvaluateNode* op, const ir::Stmt& self) override {
+    const auto* call = op->value.as<ir::CallNode>();
+    const auto* at = call != nullptr && call->callee->name == "prefetch_write"
+                         ? call->args.at(0).as<ir::AddressNode>()
+                         : nullptr;
+    if (at == nullptr || !head_out_.defined() || !at->buffer.same_as(head_out_))
+      return ir::IRMutator::mutate_Evaluate(op, self);
+    bool changed = false;
+    std::vector<ir::Expr> index = mutate_all(at->indices, &changed);
+    std::vector<ir::Stmt> hints = {
+        ir::evaluate(ir::call("prefetch_write", {ir::address(group_out_, index)}))};
+    const std::vector<int64_t>& shape = group_out_.type().shape();
+    for (const Epilogue& e : epilogues_) {
+      std::vector<std::pair<ir::Var, ir::Expr>> map;
+      for (size_t d = 0; d < e.def.axes.size(); ++d) map.emplace_back(e.def.axes[d], index[d]);
+      ir::post_order_visit(ir::substitute(e.def.value, map), [&](const ir::Expr& x) {
+        const auto* load = x.as<ir::LoadNode>();
+        if (load != nullptr && !load->buffer.same_as(e.reads) &&
+            load->buffer.type().shape() == shape)
+          hints.push_back(
+              ir::evaluate(ir::call("prefetch_read", {ir::address(load->buffer, load->indices)})));
+      });
+    }
+    return ir::seq(std::move(hints));
   }
 
   ir::Stmt mutate_Store(const ir::StoreNode* op, const ir::Stmt& self) override {

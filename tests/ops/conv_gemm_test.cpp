@@ -7,6 +7,7 @@
 
 #include "ops/ops_support.h"
 #include "taskmap/graph/op_registry.h"
+#include "taskmap/ir/printer.h"
 #include "taskmap/schedules/gemm_cpu.h"
 #include "taskmap/target.h"
 
@@ -152,6 +153,12 @@ TEST(ConvGemm, StridedWindowsVectorizeAlongConstantWeights) {
   }
 }
 
+int64_t count_of(const std::string& text, const std::string& what) {
+  int64_t count = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
+  return count;
+}
+
 // With constant weights and few pixels (ResNet-50's last stages), the plan vectorizes along
 // the output channels and the image becomes A, packed along the pixels: a bare 1×1 read copies
 // rows with plain vectors, a padded stride-1 window with masked loads, a stride-2 window stays
@@ -189,6 +196,12 @@ TEST(ConvGemm, ImageAsAPacksAlongPixels) {
         checked += 1;
       }
       kernels.push_back(schedules::gemm_cpu(tasks.back(), *plan));
+      // The output runs along the pixels, the rows here: the micro-kernel asks for the line of
+      // each of its columns ahead of the epilogue.
+      if (plan->form.n_size == e.conv.out_channels) {
+        EXPECT_EQ(count_of(ir::to_string(kernels.back()), "prefetch_write("), plan->config.micro_n)
+            << target.str() << " " << e.conv.str();
+      }
     }
     std::vector<CompiledKernel> compiled = compile_kernels(kernels, options);
     for (size_t i = 0; i < cases.size(); ++i) {

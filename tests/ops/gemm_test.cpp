@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ops/ops_support.h"
+#include "taskmap/ir/printer.h"
 #include "taskmap/schedules/gemm_cpu.h"
 #include "taskmap/target.h"
 
@@ -89,6 +90,30 @@ TEST(Gemm, TemplateMatchesReference) {
     expect_close(c, linear_reference(p, a, w, bias), "gemm " + p.str(), 1e-4);
   }
   EXPECT_GE(in_place, 4) << "too few problems read A in place";
+}
+
+// The micro-kernel asks for its output lines ahead of the epilogue: one per output vector
+// (MR rows × NR / lanes) where the output runs along the columns, one per column where a flipped
+// plan has it run along the rows.
+TEST(Gemm, MicroKernelPrefetchesItsOutputLines) {
+  for (const Problem& p : kProblems) {
+    Task task = linear_task(p);
+    auto plan = schedules::plan_gemm(task, CpuTarget::host());
+    ASSERT_TRUE(plan.has_value()) << p.str();
+    const std::string text = ir::to_string(schedules::gemm_cpu(task, *plan));
+    int64_t hints = 0;
+    for (size_t at = text.find("prefetch_write("); at != std::string::npos;
+         at = text.find("prefetch_write(", at + 1))
+      ++hints;
+    const schedules::GemmForm& f = plan->form;
+    const bool along_n = f.n.back() == static_cast<int>(f.axes.size()) - 1;
+    const int64_t per_micro_kernel =
+        along_n ? plan->config.micro_m * plan->config.micro_n / plan->config.lanes
+                : plan->config.micro_n;
+    // A ragged last k block read in place has a micro-kernel of its own.
+    EXPECT_TRUE(hints > 0 && hints % per_micro_kernel == 0)
+        << p.str() << ": " << hints << " hints, " << per_micro_kernel << " per micro-kernel";
+  }
 }
 
 // Both operands packed ahead of time by the pack tasks, as the model compiler does for weights.
