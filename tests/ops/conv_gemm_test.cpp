@@ -153,12 +153,6 @@ TEST(ConvGemm, StridedWindowsVectorizeAlongConstantWeights) {
   }
 }
 
-int64_t count_of(const std::string& text, const std::string& what) {
-  int64_t count = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
-  return count;
-}
-
 // With constant weights and few pixels (ResNet-50's last stages), the plan vectorizes along
 // the output channels and the image becomes A, packed along the pixels: a bare 1×1 read copies
 // rows with plain vectors, a padded stride-1 window with masked loads, a stride-2 window stays

@@ -100,11 +100,8 @@ TEST(Gemm, MicroKernelPrefetchesItsOutputLines) {
     Task task = linear_task(p);
     auto plan = schedules::plan_gemm(task, CpuTarget::host());
     ASSERT_TRUE(plan.has_value()) << p.str();
-    const std::string text = ir::to_string(schedules::gemm_cpu(task, *plan));
-    int64_t hints = 0;
-    for (size_t at = text.find("prefetch_write("); at != std::string::npos;
-         at = text.find("prefetch_write(", at + 1))
-      ++hints;
+    const int64_t hints =
+        count_of(ir::to_string(schedules::gemm_cpu(task, *plan)), "prefetch_write(");
     const schedules::GemmForm& f = plan->form;
     const bool along_n = f.n.back() == static_cast<int>(f.axes.size()) - 1;
     const int64_t per_micro_kernel =

@@ -38,6 +38,12 @@ std::vector<float> random_data(int64_t n, float lo, float hi) {
   return v;
 }
 
+int64_t count_of(const std::string& text, const std::string& what) {
+  int64_t count = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
+  return count;
+}
+
 NDArray random_array(const Shape& shape, float lo, float hi) {
   NDArray a(ir::f32, shape);
   std::vector<float> values = random_data(numel(shape), lo, hi);

@@ -20,6 +20,9 @@ using Shape = std::vector<int64_t>;
 int64_t numel(const Shape& shape);
 std::string shape_str(const Shape& shape);
 
+// How many times `what` occurs in `text` (a generated kernel's source or IR).
+int64_t count_of(const std::string& text, const std::string& what);
+
 // Uniform in [lo, hi], never exactly zero, from a seed that differs per call.
 std::vector<float> random_data(int64_t n, float lo = -1.0f, float hi = 1.0f);
 // An f32 array of `shape` filled by random_data.

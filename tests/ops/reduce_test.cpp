@@ -77,15 +77,23 @@ std::pair<std::vector<double>, std::vector<double>> reduce_reference(ReduceOp op
   return {out, magnitude};
 }
 
-TEST(Reduce, SumMaxMeanOverAnyAxes) {
+// A sum, a max and a mean of every case, with the (op, case) of each task.
+using OpCase = std::pair<ReduceOp, const ReduceCase*>;
+std::vector<Task> sum_max_mean_tasks(const std::vector<ReduceCase>& of,
+                                     std::vector<OpCase>& cases) {
   std::vector<Task> tasks;
-  std::vector<std::pair<ReduceOp, const ReduceCase*>> cases;
   for (ReduceOp op : {ReduceOp::sum, ReduceOp::max, ReduceOp::mean}) {
-    for (const ReduceCase& c : kReduceCases) {
+    for (const ReduceCase& c : of) {
       tasks.push_back(reduce_task(op, c));
       cases.emplace_back(op, &c);
     }
   }
+  return tasks;
+}
+
+TEST(Reduce, SumMaxMeanOverAnyAxes) {
+  std::vector<OpCase> cases;
+  std::vector<Task> tasks = sum_max_mean_tasks(kReduceCases, cases);
   std::vector<CompiledKernel> kernels = compile_all(tasks);
   for (size_t t = 0; t < tasks.size(); ++t) {
     const auto& [op, c] = cases[t];
@@ -114,14 +122,8 @@ std::string read_text(const std::string& path) {
 TEST(Reduce, AutoScheduledRowsKeepPartialLanes) {
   const std::vector<ReduceCase> cases = {
       {{4, 64}, {1}}, {{6, 1000}, {1}}, {{2, 33}, {1}}, {{3, 5, 100}, {1, 2}}, {{40, 3}, {0}}};
-  std::vector<Task> tasks;
-  std::vector<std::pair<ReduceOp, const ReduceCase*>> all;
-  for (ReduceOp op : {ReduceOp::sum, ReduceOp::max, ReduceOp::mean}) {
-    for (const ReduceCase& c : cases) {
-      tasks.push_back(reduce_task(op, c));
-      all.emplace_back(op, &c);
-    }
-  }
+  std::vector<OpCase> all;
+  std::vector<Task> tasks = sum_max_mean_tasks(cases, all);
   std::vector<CompiledKernel> kernels = compile_all_auto(tasks);
   for (size_t t = 0; t < tasks.size(); ++t) {
     const auto& [op, c] = all[t];

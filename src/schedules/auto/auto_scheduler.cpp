@@ -8,6 +8,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "schedules/cpu/template_util.h"
 #include "taskmap/error.h"
 #include "taskmap/ir/functor.h"
 #include "taskmap/lang/kernel_builder.h"
@@ -56,14 +57,6 @@ Expr reduce_init(ReduceOp op, DType dtype) {
 // enough independent additions to hide their latency.
 constexpr int64_t kPartialLanes = 32;
 
-// `acc` combined with `t` for a vectorized sum or max. The max propagates NaN as ir::max does,
-// written as selects (a NaN `t` fails the comparison and is taken, a NaN `acc` is kept), which
-// the C compiler vectorizes.
-Expr combine_partial(ReduceOp op, const Expr& acc, const Expr& t) {
-  if (op != ReduceOp::max) return acc + t;
-  return select(ne(acc, acc), acc, select(acc > t, acc, t));
-}
-
 class ReductionLowerer : public IRMutator {
  public:
   explicit ReductionLowerer(std::vector<Stmt>& stmts) : stmts_(stmts) {}
@@ -96,13 +89,13 @@ class ReductionLowerer : public IRMutator {
     Var i = var("i", i64);
     body.push_back(for_loop(
         i, int_imm(chunks), lanes([&](const Var& u) {
-          return store(part, {u}, combine_partial(kind, load(part, {u}), term(i * width + u)));
+          return store(part, {u}, combine_reduction(kind, load(part, {u}), term(i * width + u)));
         })));
     // The ragged end re-reads the last `width` elements and takes the lanes not yet counted.
     if (rest > 0) {
       body.push_back(lanes([&](const Var& u) {
         Expr fresh = select(u >= width - rest, term(length - width + u), identity);
-        return store(part, {u}, combine_partial(kind, load(part, {u}), fresh));
+        return store(part, {u}, combine_reduction(kind, load(part, {u}), fresh));
       }));
     }
     Stmt loop = seq(std::move(body));
@@ -113,10 +106,10 @@ class ReductionLowerer : public IRMutator {
     // cost as much as the reduction of a 128-element row).
     for (int64_t half = width / 2; half >= 1; half /= 2) {
       Var u = var("u", i64);
-      stmts_.push_back(
-          for_loop(u, int_imm(half),
-                   store(part, {u}, combine_partial(kind, load(part, {u}), load(part, {u + half}))),
-                   LoopHint::vectorize()));
+      stmts_.push_back(for_loop(
+          u, int_imm(half),
+          store(part, {u}, combine_reduction(kind, load(part, {u}), load(part, {u + half}))),
+          LoopHint::vectorize()));
     }
     Expr acc = load(part, {int_imm(0)});
     if (op->op != ReduceOp::mean) return acc;

@@ -56,15 +56,6 @@ class TrailingAxesCheck : public IRVisitor {
   const std::vector<Var>& r_axes_;
 };
 
-// The partial result `acc` updated with `t`. A max propagates NaN as ir::max does, written as
-// selects (a NaN `t` fails the comparison and is taken, a NaN `acc` is kept), which the C
-// compiler vectorizes far better than the generic helper.
-Expr combine(ReduceOp op, const Expr& acc, const Expr& t) {
-  if (op != ReduceOp::max) return acc + t;
-  if (acc.dtype().is_vector()) return max(acc, t);
-  return select(ne(acc, acc), acc, select(acc > t, acc, t));
-}
-
 Expr identity(ReduceOp op) {
   return float_imm(op == ReduceOp::max ? -std::numeric_limits<double>::infinity() : 0.0);
 }
@@ -166,7 +157,7 @@ Function row_reduce_cpu(const Task& task, const RowReducePlan& plan) {
     if (chunks > 1) {
       kb.for_range("i", chunks - 1, [&](const Var& i) {
         lanes([&](const Var& u) {
-          kb.store(part, {u}, combine(f.op, load(part, {u}), term((i + 1) * width + u)));
+          kb.store(part, {u}, combine_reduction(f.op, load(part, {u}), term((i + 1) * width + u)));
         });
       });
     }
@@ -175,7 +166,7 @@ Function row_reduce_cpu(const Task& task, const RowReducePlan& plan) {
     if (rest > 0) {
       lanes([&](const Var& u) {
         Expr fresh = select(u >= width - rest, term(f.length - width + u), identity(f.op));
-        kb.store(part, {u}, combine(f.op, load(part, {u}), fresh));
+        kb.store(part, {u}, combine_reduction(f.op, load(part, {u}), fresh));
       });
     }
     // The partial vectors, folded and reduced across lanes.
@@ -185,7 +176,7 @@ Function row_reduce_cpu(const Task& task, const RowReducePlan& plan) {
     };
     Var folded = kb.scalar("folded", vec, vector_at(0));
     for (int64_t v = 1; v < plan.vectors; ++v)
-      kb.assign(folded, combine(f.op, folded, vector_at(v)));
+      kb.assign(folded, combine_reduction(f.op, folded, vector_at(v)));
     Expr acc = call(f.op == ReduceOp::max ? "vec_reduce_max" : "vec_reduce_add", {folded}, f32);
     std::vector<std::pair<Var, Expr>> map = at_output;
     map.emplace_back(f.acc, acc);

@@ -19,6 +19,12 @@ inline bool is_float_zero(const ir::Expr& e) {
   return f != nullptr && f->value == 0.0;
 }
 
+// The accumulator `acc` of a sum, max or min updated with term `t`. max and min propagate NaN as
+// ir::max and ir::min do (a NaN term fails the comparison and is taken, a NaN accumulator is
+// kept), written as selects, which the C compiler vectorizes several times better than the
+// generic helper; vector values (already vectorized by hand) take the helper.
+ir::Expr combine_reduction(ir::ReduceOp op, const ir::Expr& acc, const ir::Expr& t);
+
 // `value` with every Reduce node replaced by `with`: the epilogue of a template that computes
 // the task's one reduction itself.
 ir::Expr replace_reductions(const ir::Expr& value, const ir::Expr& with);

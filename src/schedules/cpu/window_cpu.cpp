@@ -31,15 +31,6 @@ double identity_value(ReduceOp op) {
   return op == ReduceOp::max ? -inf : op == ReduceOp::min ? inf : 0.0;
 }
 
-// The accumulator `acc` updated with term `t`. max and min propagate NaN as ir::max and ir::min
-// do (a NaN term fails the comparison and is taken, a NaN accumulator is kept), in a form that
-// the C compiler vectorizes several times better than the generic helper.
-Expr combine(ReduceOp op, const Expr& acc, const Expr& t) {
-  if (op == ReduceOp::max) return select(ne(acc, acc), acc, select(acc > t, acc, t));
-  if (op == ReduceOp::min) return select(ne(acc, acc), acc, select(acc < t, acc, t));
-  return acc + t;
-}
-
 // A term that leaves the accumulator as it is (a masked-out window position).
 bool is_identity(ReduceOp op, const Expr& e) {
   const auto* imm = e.as<FloatImmNode>();
@@ -180,7 +171,7 @@ void WindowEmitter::tile(const Rows& rows, const std::function<Expr(const Expr&,
           // A max or min reads the term twice in its selects; named, its loads are
           // unconditional and the loop stays vectorizable.
           if (f_.op != ReduceOp::sum) t = kb_.scalar("term", f32, t);
-          kb_.assign(a, combine(f_.op, a, t));
+          kb_.assign(a, combine_reduction(f_.op, a, t));
         }
       }
     }
