@@ -28,6 +28,7 @@ struct ModelOptions {
   int threads = 0;                      // threads kernels use; 0 = one per core
   bool progress = false;                // print a progress line while compiling
   bool fuse = true;                     // post-scheduling fusion; off: one kernel per operator
+  bool channels_last = true;            // convolutions on NHWC tensors (graph::channels_last)
 };
 
 // What compiling one input signature produced.

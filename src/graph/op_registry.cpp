@@ -8,6 +8,11 @@
 namespace taskmap::graph {
 namespace {
 
+// The registry's key: the type, qualified by its domain outside the default one.
+std::string qualified(std::string_view type, std::string_view domain) {
+  return domain.empty() ? std::string(type) : std::string(domain) + "." + std::string(type);
+}
+
 // Every operator family, in one list.
 const std::unordered_map<std::string, OpDef>& registry() {
   static const std::unordered_map<std::string, OpDef> table = [] {
@@ -24,8 +29,8 @@ const std::unordered_map<std::string, OpDef>& registry() {
     for (OpDef& def : defs) {
       TM_ASSERT(def.lower || (def.infer && def.evaluate))
           << def.type << " needs lower, or infer and evaluate";
-      std::string type = def.type;
-      TM_ASSERT(by_type.emplace(type, std::move(def)).second) << type << " registered twice";
+      std::string key = qualified(def.type, def.domain);
+      TM_ASSERT(by_type.emplace(key, std::move(def)).second) << key << " registered twice";
     }
     return by_type;
   }();
@@ -33,8 +38,8 @@ const std::unordered_map<std::string, OpDef>& registry() {
 }
 
 const OpDef& definition(const OpContext& ctx) {
-  const OpDef* def = find_op(ctx.type());
-  TM_OP_CHECK(ctx, def != nullptr && ctx.op().domain.empty())
+  const OpDef* def = find_op(ctx.type(), ctx.op().domain);
+  TM_OP_CHECK(ctx, def != nullptr)
       << "operator " << (ctx.op().domain.empty() ? "" : ctx.op().domain + ".") << ctx.type()
       << " is not supported";
   TM_OP_CHECK(ctx, ctx.opset() == 0 || ctx.opset() >= def->min_opset)
@@ -53,14 +58,15 @@ Outputs lower_outputs(const OpContext& ctx, const OpDef& def) {
 
 }  // namespace
 
-const OpDef* find_op(std::string_view type) {
-  auto it = registry().find(std::string(type));
+const OpDef* find_op(std::string_view type, std::string_view domain) {
+  auto it = registry().find(qualified(type, domain));
   return it == registry().end() ? nullptr : &it->second;
 }
 
 std::vector<std::string> registered_op_types() {
   std::vector<std::string> types;
-  for (const auto& [type, def] : registry()) types.push_back(type);
+  for (const auto& [key, def] : registry())
+    if (def.domain.empty()) types.push_back(def.type);
   std::sort(types.begin(), types.end());
   return types;
 }

@@ -26,8 +26,8 @@ OperatorNode bind_operator(const OperatorNode& op, const std::vector<NDArray>& i
 std::vector<NDArray> run_operator(const OperatorNode& op, const std::vector<NDArray>& inputs,
                                   const CompileOptions& options, const std::string& source) {
   OperatorNode bound = bind_operator(op, inputs);
-  const OpDef* def = find_op(op.type);
-  if (def != nullptr && !def->lower && op.domain.empty()) {
+  const OpDef* def = find_op(op.type, op.domain);
+  if (def != nullptr && !def->lower) {
     return def->evaluate(OpContext(bound, source));
   }
   LoweredOperator lowered = lower_operator(bound, source);

@@ -298,7 +298,7 @@ class PlanBuilder {
 
   // Views (Reshape, Squeeze, ...) share their input's memory unless they are graph outputs.
   bool try_alias(const graph::OperatorNode& op, int step) {
-    const graph::OpDef* def = graph::find_op(op.type);
+    const graph::OpDef* def = graph::find_op(op.type, op.domain);
     if (!def || !def->is_view || op.outputs.empty() || !op.outputs[0] || op.inputs.empty())
       return false;
     const graph::TensorNode* out = op.outputs[0].get();

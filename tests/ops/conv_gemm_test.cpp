@@ -211,6 +211,80 @@ TEST(ConvGemm, ImageAsAPacksAlongPixels) {
   }
 }
 
+// NhwcConv (the layout pass's channels-last convolution): the image is A, its channels the last
+// reduction axis. Where they come in whole vectors it is packed as rows of runs of channels;
+// a 1×1 window reads it in place; 3 channels (a stem) take the panels. Every target's kernels
+// match the NCHW reference on the same data.
+TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
+  struct Expected {
+    ConvCase conv;
+    bool rows, in_place;
+  };
+  const std::vector<Expected> cases = {
+      {{{1, 32, 9, 9}, 64, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, false}, true, false},
+      {{{1, 48, 7, 8}, 64, {5, 5}, {1, 1}, {2, 2, 2, 2}, {1, 1}, false}, true, false},
+      {{{1, 288, 5, 5}, 64, {3, 3}, {1, 1}, {1, 0, 1, 0}, {1, 1}, false}, true, false},
+      {{{1, 16, 11, 11}, 128, {3, 3}, {2, 2}, {1, 1, 1, 1}, {2, 1}, false}, true, false},
+      {{{1, 40, 7, 7}, 64, {1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, false}, false, true},
+      {{{1, 64, 9, 9}, 64, {1, 1}, {2, 2}, {0, 0, 0, 0}, {1, 1}, false}, false, true},
+      {{{1, 3, 15, 15}, 64, {7, 7}, {2, 2}, {3, 3, 3, 3}, {1, 1}, false}, false, false},
+  };
+  auto nhwc_task = [](const ConvCase& c) {
+    graph::OperatorNode op;
+    op.type = op.name = "NhwcConv";
+    op.domain = graph::kTaskmapDomain;
+    op.attrs = {{"kernel_shape", c.kernel},
+                {"strides", c.strides},
+                {"pads", c.pads},
+                {"dilations", c.dilations}};
+    Shape x = {c.x[0], c.x[2], c.x[3], c.x[1]};
+    op.inputs.push_back(graph::make_tensor("x", ir::f32, graph::to_shape(x)));
+    op.inputs.push_back(graph::make_tensor("w", ir::f32, graph::to_shape(c.weight())));
+    op.outputs.push_back(graph::make_tensor("y", ir::f32, {}));
+    return graph::lower_operator(op).task;
+  };
+  for (const CpuTarget& target :
+       {CpuTarget::host(), CpuTarget::parse("cpu:avx2"), CpuTarget::parse("cpu:generic")}) {
+    CompileOptions options;
+    options.target = target;
+    std::vector<ir::Function> kernels;
+    for (const Expected& e : cases) {
+      ir::Task task = nhwc_task(e.conv);
+      auto plan = schedules::plan_gemm(task, target, {false, true});
+      ASSERT_TRUE(plan.has_value()) << e.conv.str();
+      const std::string what = target.str() + " " + e.conv.str();
+      EXPECT_EQ(plan->form.n_size, e.conv.out_channels) << what;
+      EXPECT_EQ(plan->a_in_place, e.in_place) << what;
+      EXPECT_EQ(plan->a_rows_run > 0, e.rows) << what;
+      if (e.rows) {
+        EXPECT_EQ(plan->tiling.block_k % plan->a_rows_run, 0) << what;
+        EXPECT_EQ(e.conv.x[1] % plan->a_rows_run, 0) << what;
+        EXPECT_EQ(plan->a_rows_run % plan->config.lanes, 0) << what;
+      }
+      kernels.push_back(schedules::gemm_cpu(task, *plan));
+    }
+    std::vector<CompiledKernel> compiled = compile_kernels(kernels, options);
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const ConvCase& c = cases[i].conv;
+      const Shape o = c.out();
+      std::vector<float> x = random_data(numel(c.x)), w = random_data(numel(c.weight())),
+                         y = poisoned(numel(o));
+      std::vector<float> x_nhwc(x.size());
+      for (int64_t ch = 0; ch < c.x[1]; ++ch)
+        for (int64_t h = 0; h < c.x[2]; ++h)
+          for (int64_t v = 0; v < c.x[3]; ++v)
+            x_nhwc[(h * c.x[3] + v) * c.x[1] + ch] = x[ravel({0, ch, h, v}, c.x)];
+      compiled[i]({x_nhwc.data(), w.data(), y.data()});
+      std::vector<double> expected = c.reference(x, w), expected_nhwc(expected.size());
+      for (int64_t ch = 0; ch < o[1]; ++ch)
+        for (int64_t h = 0; h < o[2]; ++h)
+          for (int64_t v = 0; v < o[3]; ++v)
+            expected_nhwc[(h * o[3] + v) * o[1] + ch] = expected[ravel({0, ch, h, v}, o)];
+      expect_close(y, expected_nhwc, target.str() + " channels-last conv " + c.str(), 1e-4);
+    }
+  }
+}
+
 TEST(ConvGemm, MatchesReferenceOnThisMachine) {
   check_target(CpuTarget::host(), "host");
 }

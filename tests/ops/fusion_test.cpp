@@ -94,16 +94,16 @@ int kernels_of(const std::string& model) {
   return m.plan_only(m.default_bindings()).kernels;
 }
 
-// Every convolution of ResNet-50 (its batch norm folded into the weights) takes the residual Add
-// and the Relu: 53 convolutions, the stem's max pool, the global average pool and the
-// classifier.
+// Every convolution of ResNet-50 (its batch norm folded into the weights, channels last) takes
+// the residual Add and the Relu: 53 convolutions, the stem's max pool, the global average pool
+// (with the transpose back to NCHW as its prologue) and the classifier.
 TEST(Fusion, ResNet50KernelCount) {
   Model m(models::build_model("resnet50"));
   CompileReport report = m.plan_only(m.default_bindings());
   EXPECT_EQ(report.kernels, 56);
   int conv_add_relu = 0;
   for (const std::string& label : report.kernel_labels) {
-    conv_add_relu += label.rfind("Conv", 0) == 0 && label.find("+ Add") != std::string::npos &&
+    conv_add_relu += label.rfind("NhwcConv", 0) == 0 && label.find("+ Add") != std::string::npos &&
                      label.find("+ Relu") != std::string::npos;
   }
   EXPECT_EQ(conv_add_relu, 16) << "one per bottleneck block";

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "taskmap/graph/builder.h"
+#include "taskmap/graph/op_registry.h"
 #include "taskmap/graph/rewrites.h"
 #include "taskmap/graph/run_operator.h"
 #include "taskmap/graph/specialize.h"
@@ -155,6 +156,86 @@ TEST(WidenConvolutions, LeavesSameWidthStridedAndNarrowImages) {
   b.output(y);
   Graph g = specialized(b.build());
   EXPECT_EQ(widen_convolutions(g).ops.size(), g.ops.size());
+}
+
+// ---- channels_last ---------------------------------------------------------------------------
+
+int count_in(const Graph& g, const std::string& type, const std::string& domain) {
+  int n = 0;
+  for (const Operator& op : g.ops) n += op->type == type && op->domain == domain;
+  return n;
+}
+
+TEST(ChannelsLast, ConvolutionChainRunsChannelsLastWithTransposesAtItsEdges) {
+  GraphBuilder b("nhwc_chain", 5);
+  Tensor x = b.input("x", ir::f32, {1, 16, 9, 11});
+  // 3x3 padded -> Relu -> 1x1 + residual -> Pad -> AveragePool, a stride-2 MaxPool and a Concat
+  // along the channels (all channels last), then a Flatten (which needs NCHW).
+  Tensor a = b.relu(
+      b.conv2d(x, b.weight({64, 16, 3, 3}), b.uniform({64}, 0.1, 0.5), {.pads = {1, 1, 1, 1}}));
+  Tensor c = b.add(b.conv2d(a, b.weight({64, 64, 1, 1}), nullptr), a);
+  Tensor padded = b.op1("Pad", {c, b.ints({0, 0, 1, 0, 0, 0, 1, 0})});
+  Tensor avg = b.average_pool(padded, {.kernel = {3, 3}, .strides = {1, 1}});
+  Tensor mx = b.max_pool(c, {.kernel = {3, 3}, .strides = {1, 1}, .pads = {1, 0, 1, 0}});
+  Tensor cat = b.concat({b.mul(avg, b.scalar(0.5)), b.relu(mx)}, 1);
+  b.output(b.flatten(cat));
+  b.output(c);  // a graph output produced channels last
+  Graph g = specialized(b.build());
+  Graph r = channels_last(g);
+  r.validate();
+  EXPECT_EQ(count_in(r, "NhwcConv", kTaskmapDomain), 2);
+  EXPECT_EQ(count_in(r, "NhwcMaxPool", kTaskmapDomain), 1);
+  EXPECT_EQ(count_in(r, "NhwcAveragePool", kTaskmapDomain), 1);
+  EXPECT_EQ(count_in(r, "Conv", ""), 0);
+  // In: the image; out: the Concat (for the Flatten) and the graph output c.
+  EXPECT_EQ(count(r, "Transpose"), 3);
+  for (const Operator& op : r.ops) {
+    if (op->type == "Concat") {
+      EXPECT_EQ(std::get<int64_t>(op->attrs.at("axis")), 3);
+    }
+  }
+  // Graph inputs and outputs keep their names and shapes.
+  ASSERT_EQ(r.outputs.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(r.outputs[i]->name, g.outputs[i]->name);
+    EXPECT_EQ(r.outputs[i]->shape, g.outputs[i]->shape);
+  }
+  expect_same_outputs(g, r);
+}
+
+TEST(ChannelsLast, LeavesGroupedNarrowAndUnalignedConvolutions) {
+  GraphBuilder b("nchw_convs", 6);
+  Tensor x = b.input("x", ir::f32, {1, 3, 8, 8});
+  Tensor y = b.conv2d(x, b.weight({96, 3, 3, 3}), nullptr);          // 96 channels of 128 columns
+  y = b.conv2d(y, b.weight({96, 1, 3, 3}), nullptr, {.group = 96});  // depthwise
+  y = b.conv2d(y, b.weight({32, 96, 1, 1}), nullptr);                // 32 of 64 columns
+  b.output(y);
+  Graph g = specialized(b.build());
+  EXPECT_EQ(channels_last(g).ops.size(), g.ops.size());
+  EXPECT_EQ(count_in(channels_last(g), "NhwcConv", kTaskmapDomain), 0);
+}
+
+// The channels-last compile of a model agrees with the NCHW one (every template path the
+// layout changes: 1x1 in place, 3x3 and strided windows packed as rows, the pools).
+TEST(ChannelsLast, CompiledModelAgreesWithTheNchwCompile) {
+  GraphBuilder b("nhwc_model", 8);
+  Tensor x = b.input("x", ir::f32, {1, 32, 15, 15});
+  Tensor y = b.relu(b.conv2d(x, b.weight({64, 32, 3, 3}), b.uniform({64}, 0.1, 0.5),
+                             {.strides = {2, 2}, .pads = {1, 1, 1, 1}}));
+  Tensor r = b.conv2d(y, b.weight({128, 64, 1, 1}), nullptr, {.strides = {2, 2}});
+  y = b.relu(b.conv2d(y, b.weight({64, 64, 3, 3}), nullptr, {.pads = {1, 1, 1, 1}}));
+  y = b.relu(b.add(b.conv2d(y, b.weight({128, 64, 1, 1}), nullptr, {.strides = {2, 2}}), r));
+  y = b.max_pool(y, {.kernel = {2, 2}, .strides = {1, 1}});
+  b.output(b.flatten(b.global_average_pool(y)));
+  b.output(y);
+  Graph g = b.build();
+  ModelOptions nchw;
+  nchw.channels_last = false;
+  std::mt19937_64 rng(11);
+  std::vector<NDArray> inputs = {random_array(g.inputs[0], rng)};
+  Model channels_last_model(g), nchw_model(g, nchw);
+  EXPECT_GT(channels_last_model.plan_only(channels_last_model.default_bindings()).kernels, 0);
+  expect_close(channels_last_model.run(inputs), nchw_model.run(inputs), "channels last vs NCHW");
 }
 
 // ---- fold_batch_norm -------------------------------------------------------------------------
@@ -360,7 +441,8 @@ Graph simplified_model(const std::string& name) {
 TEST(SimplifyGraph, ResNet50HasNoBatchNormLeft) {
   Graph g = simplified_model("resnet50");
   EXPECT_EQ(count(g, "BatchNormalization"), 0);
-  EXPECT_EQ(count(g, "Conv"), 53);
+  EXPECT_EQ(count(g, "NhwcConv"), 53);  // all channels last
+  EXPECT_EQ(count(g, "Conv"), 0);
 }
 
 TEST(SimplifyGraph, Gpt2GelusBecomeTanhGelu) {

@@ -53,7 +53,10 @@ void add_inspect_command(CLI::App& app) {
     std::printf("operators %zu\n", g.ops.size());
     std::vector<std::string> unsupported;
     for (const auto& [type, count] : histogram) {
-      bool known = type.find('.') == std::string::npos && graph::find_op(type) != nullptr;
+      const size_t dot = type.rfind('.');
+      bool known = dot == std::string::npos
+                       ? graph::find_op(type) != nullptr
+                       : graph::find_op(type.substr(dot + 1), type.substr(0, dot)) != nullptr;
       known |= type == "If";
       if (!known) unsupported.push_back(type);
       std::printf("  %-28s %d%s\n", type.c_str(), count, known ? "" : "  (unsupported)");

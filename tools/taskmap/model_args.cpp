@@ -18,6 +18,10 @@ void ModelArgs::add_to(CLI::App* cmd, bool with_inputs) {
   cmd->add_option("--dim", dims, "Size of a symbolic input dimension, NAME=VALUE (repeatable)");
   cmd->add_flag("--no-fuse", no_fuse,
                 "One kernel per operator (no post-scheduling fusion), for comparisons");
+  cmd->add_option("--layout", layout,
+                  "Layout convolutions run in: nhwc (channels last, the default) or nchw (as the "
+                  "model has it), for comparisons")
+      ->check(CLI::IsMember({"nhwc", "nchw"}));
   if (with_inputs) {
     cmd->add_option("--input", inputs,
                     "Input tensor file (.pb TensorProto or .npy), in graph-input order "
@@ -30,6 +34,7 @@ Model ModelArgs::load() const {
   ModelOptions options;
   options.threads = threads;
   options.fuse = !no_fuse;
+  options.channels_last = layout == "nhwc";
   options.progress = true;  // on stderr, so `--json` output stays clean
   for (const std::string& d : dims) {
     size_t eq = d.find('=');

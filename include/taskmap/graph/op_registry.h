@@ -109,8 +109,12 @@ struct OutputType {
 using Outputs = std::vector<ir::Expr>;  // Compute nodes, one per output
 
 struct OpDef {
-  explicit OpDef(std::string type = "") : type(std::move(type)) {}
+  explicit OpDef(std::string type = "", std::string domain = "")
+      : type(std::move(type)), domain(std::move(domain)) {}
   std::string type;
+  // "" for ONNX operators; "taskmap" for the ones graph rewrites make (NhwcConv), which a
+  // model may name too, in that domain.
+  std::string domain;
   // The outputs as computes over ctx.param(i). May read constant inputs with ctx.value(i).
   std::function<Outputs(const OpContext&)> lower;
   // For host operators only (no lower): output types, and the outputs from constant inputs.
@@ -124,8 +128,12 @@ struct OpDef {
 };
 
 // The registry. Every definition is registered once, from the list in op_registry.cpp.
-const OpDef* find_op(std::string_view type);
-std::vector<std::string> registered_op_types();  // sorted
+const OpDef* find_op(std::string_view type, std::string_view domain = "");
+// The operators of the default (ONNX) domain, sorted.
+std::vector<std::string> registered_op_types();
+
+// The domain of taskmap's own operators.
+inline constexpr const char* kTaskmapDomain = "taskmap";
 
 // The Task computing `op`'s outputs; task.inputs()[j] stands for op input used_inputs[j].
 struct LoweredOperator {

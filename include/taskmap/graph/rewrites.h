@@ -8,9 +8,13 @@
 
 namespace taskmap::graph {
 
+struct RewriteOptions {
+  bool channels_last = true;  // run channels_last (off: convolutions stay NCHW)
+};
+
 // All of the rewrites below, in order: remove_noops, fold_batch_norm, recognize_layer_norm,
-// recognize_gelu.
-Graph simplify_graph(const Graph& graph);
+// recognize_gelu, channels_last, widen_convolutions.
+Graph simplify_graph(const Graph& graph, const RewriteOptions& options = {});
 
 // Drops operators that copy their input: Identity, inference Dropout, Transpose with the identity
 // permutation, and Reshape / Flatten / Squeeze / Unsqueeze / Expand / Cast / CastLike whose
@@ -39,5 +43,13 @@ Graph recognize_gelu(const Graph& graph);
 // the original width (at most 10% more work): each window position then reads the image along
 // memory, which the CPU GEMM template turns into vector loads.
 Graph widen_convolutions(const Graph& graph);
+
+// Runs 2-D f32 convolutions of one group on channels-last tensors: each becomes an NhwcConv
+// (domain "taskmap") when its output channels waste at most a sixth of the 64-wide register
+// tile; the elementwise operators, channel Concats, constant Pads and 2-D pools whose rank-4
+// inputs are all channels last follow them (pools as NhwcMaxPool / NhwcAveragePool). Transposes are
+// inserted where an operator needs the other layout, once per tensor; graph inputs and outputs stay
+// as they are.
+Graph channels_last(const Graph& graph);
 
 }  // namespace taskmap::graph

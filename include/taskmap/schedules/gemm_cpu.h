@@ -109,6 +109,10 @@ bool a_readable_in_place(const GemmForm& f);
 // Whether f's A factor reads along memory as the innermost m axis steps.
 bool a_runs_along_m(const GemmForm& f);
 
+// Whether f's A factor (a load, perhaps under a padding select) reads along memory as its last
+// reduction axis steps: a channels-last image, whose channels are that axis.
+bool a_runs_along_k(const GemmForm& f);
+
 // The contiguous form of f's B factor, or nothing.
 std::optional<ContiguousFactor> contiguous_b(const GemmForm& f);
 
@@ -139,6 +143,12 @@ struct GemmPlan {
   // Set when A is packed along m, padded and contiguous (a stride-1 window of the image): its
   // rows are then masked vector loads, as for b_contiguous.
   std::optional<ContiguousFactor> a_contiguous;
+  // Set (> 0) when A is packed per call as rows along k, [tile_m][block_k], the micro-kernel
+  // reading them as it reads an A in place: a_runs_along_k holds, and runs of this many k steps
+  // (which divides block_k and the last reduction extent) read consecutive elements of a row,
+  // so each is one vector loop. A channels-last image packs so instead of in panels one element
+  // at a time.
+  int64_t a_rows_run = 0;
   // Set when B is padded and contiguous: the per-call packing of B then copies whole vectors
   // with masked loads, the masks of a tile computed once.
   std::optional<ContiguousFactor> b_contiguous;

@@ -101,6 +101,14 @@ void save_model(const graph::Graph& graph, const std::string& path, int opset) {
   auto* import = model.add_opset_import();
   import->set_domain("");
   import->set_version(opset);
+  // taskmap's own operators (the layout pass's NhwcConv) need their domain declared.
+  for (const graph::Operator& op : graph.ops) {
+    if (op->domain.empty()) continue;
+    auto* own = model.add_opset_import();
+    own->set_domain(op->domain);
+    own->set_version(1);
+    break;
+  }
   export_graph(graph, model.mutable_graph());
   write_file_atomically(path, model.SerializeAsString());
 }

@@ -113,6 +113,83 @@ OpDef conv() {
   return def;
 }
 
+// NhwcConv (domain "taskmap"; the layout pass makes it from a Conv): the same convolution on
+// channels-last tensors, x [N, spatial..., C] -> y [N, out..., M], with Conv's attributes and
+// its weight as Conv has it, [M, C, k...] (a constant, packed at compile time either way). The
+// reduction runs over the window dims wider than 1 and then the channels, so that consecutive
+// reduction steps read consecutive channels of one pixel: the GEMM template packs the image
+// with vector copies, and reads a 1×1 convolution's image in place, as a matrix.
+OpDef nhwc_conv() {
+  OpDef def{"NhwcConv", kTaskmapDomain};
+  def.lower = [](const OpContext& ctx) -> Outputs {
+    check_float(ctx, 0);
+    const auto& x = ctx.shape(0);
+    const auto& w = ctx.shape(1);
+    TM_OP_CHECK(ctx, x.size() >= 3 && w.size() == x.size())
+        << "x and w must have the same rank (3 or more), got " << x.size() << " and " << w.size();
+    TM_OP_CHECK(ctx, ctx.attr_int("group", 1) == 1) << "only group 1 is supported";
+    ConvShape s;
+    s.n = x[0];
+    s.c = x.back();
+    s.m = w[0];
+    TM_OP_CHECK(ctx, w[1] == s.c) << "w of shape [" << w[0] << ", " << w[1]
+                                  << ", ...] does not fit " << s.c << " input channels";
+    std::vector<int64_t> in_spatial(x.begin() + 1, x.end() - 1);
+    if (ctx.has_attr("kernel_shape")) {
+      TM_OP_CHECK(ctx, ctx.attr_ints("kernel_shape") == spatial(w))
+          << "kernel_shape does not match the weight's spatial dims";
+    }
+    s.windows = sliding_windows(ctx, in_spatial, spatial(w));
+    if (ctx.has_input(2)) {
+      TM_OP_CHECK(ctx, ctx.shape(2) == std::vector<int64_t>{s.m})
+          << "the bias must have shape [" << s.m << "]";
+    }
+    const ir::DType dtype = ctx.dtype(0), acc = accumulate_dtype(dtype);
+    const size_t rank = s.windows.size();
+    std::vector<size_t> wide;  // the window dims that are reduced over
+    std::vector<int64_t> extents;
+    for (size_t d = 0; d < rank; ++d) {
+      if (s.windows[d].kernel == 1) continue;
+      wide.push_back(d);
+      extents.push_back(s.windows[d].kernel);
+    }
+    extents.push_back(s.c);
+    std::vector<int64_t> out_shape = {s.n};
+    for (const Window& win : s.windows) out_shape.push_back(win.out);
+    out_shape.push_back(s.m);
+    ir::Var xp = ctx.param(0), wp = ctx.param(1);
+    return {ir::compute("nhwc_conv", out_shape, [&](const Index& o) {
+      const Expr m = o.back();
+      Expr sum = sum_reduce(
+          extents,
+          [&](const Index& r) {
+            std::vector<Expr> k(rank, Expr(0));
+            for (size_t i = 0; i < wide.size(); ++i) k[wide[i]] = r[i];
+            Index xi = {o[0]}, wi = {m, r.back()};
+            std::vector<Expr> inside;
+            for (size_t d = 0; d < rank; ++d) {
+              const Window& win = s.windows[d];
+              Expr pos = win.position(o[1 + d], k[d]);
+              if (win.needs_bounds_check()) {
+                inside.push_back(pos >= 0 && pos < win.in);
+                pos = clamp_index(pos, win.in);
+              }
+              xi.push_back(pos);
+              wi.push_back(k[d]);
+            }
+            xi.push_back(r.back());
+            Expr value = ir::cast(acc, ir::load(xp, xi)) * ir::cast(acc, ir::load(wp, wi));
+            if (inside.empty()) return value;
+            return ir::select(all_of(inside), value, ir::make_const(acc, 0));
+          },
+          acc);
+      if (ctx.has_input(2)) sum = sum + ir::cast(acc, ir::load(ctx.param(2), {m}));
+      return ir::cast(dtype, sum);
+    })};
+  };
+  return def;
+}
+
 // The integer sum of ConvInteger and QLinearConv: sum (x - x_zero) * (w - w_zero) in i32, with
 // x, w and their zero points at the given inputs (an absent zero point is 0).
 Expr integer_conv(const OpContext& ctx, const ConvShape& s, const Index& o, int x, int x_zero,
@@ -280,6 +357,7 @@ OpDef conv_transpose() {
 
 void register_conv_ops(std::vector<OpDef>& defs) {
   defs.push_back(conv());
+  defs.push_back(nhwc_conv());
   defs.push_back(conv_transpose());
   defs.push_back(conv_integer());
   defs.push_back(qlinear_conv());

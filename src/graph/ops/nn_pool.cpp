@@ -19,40 +19,52 @@ std::vector<int64_t> spatial(const std::vector<int64_t>& shape) {
 struct Pool {
   std::vector<Window> windows;
   std::vector<int64_t> kernel;
-  std::vector<int64_t> out_shape;  // [N, C, out...]
+  std::vector<int64_t> out_shape;  // [N, C, out...], or [N, out..., C] channels last
+  bool channels_last = false;
+  // Output index o's position along spatial dim d.
+  Expr at(const Index& o, size_t d) const { return o[(channels_last ? 1 : 2) + d]; }
 };
 
-Pool pool_geometry(const OpContext& ctx) {
+// The geometry of a pooling over x [N, C, spatial...] or, channels last (NhwcMaxPool,
+// NhwcAveragePool: made by the layout pass), x [N, spatial..., C].
+Pool pool_geometry(const OpContext& ctx, bool channels_last = false) {
   const auto& x = ctx.shape(0);
   TM_OP_CHECK(ctx, x.size() >= 3) << "the input must have rank 3 or more, got " << x.size();
   Pool p;
+  p.channels_last = channels_last;
   p.kernel = ctx.attr_ints("kernel_shape");
-  p.windows = sliding_windows(ctx, spatial(x), p.kernel, ctx.attr_int("ceil_mode", 0) != 0);
-  p.out_shape = {x[0], x[1]};
+  std::vector<int64_t> in =
+      channels_last ? std::vector<int64_t>(x.begin() + 1, x.end() - 1) : spatial(x);
+  p.windows = sliding_windows(ctx, in, p.kernel, ctx.attr_int("ceil_mode", 0) != 0);
+  p.out_shape = {x[0]};
+  if (!channels_last) p.out_shape.push_back(x[1]);
   for (const Window& w : p.windows) p.out_shape.push_back(w.out);
+  if (channels_last) p.out_shape.push_back(x.back());
   return p;
 }
 
-// x[n, c, positions of window offset r] and whether each position needs to be inside [0, in).
+// x at the positions of window offset r, and whether each position needs to be inside [0, in).
 Index window_index(const Pool& p, const Index& o, const Index& r, std::vector<Expr>* inside) {
-  Index xi = {o[0], o[1]};
+  Index xi = {o[0]};
+  if (!p.channels_last) xi.push_back(o[1]);
   for (size_t d = 0; d < p.windows.size(); ++d) {
     const Window& w = p.windows[d];
-    Expr pos = w.position(o[2 + d], r[d]);
+    Expr pos = w.position(p.at(o, d), r[d]);
     if (w.needs_bounds_check()) {
       inside->push_back(pos >= 0 && pos < w.in);
       pos = clamp_index(pos, w.in);
     }
     xi.push_back(pos);
   }
+  if (p.channels_last) xi.push_back(o.back());
   return xi;
 }
 
-OpDef average_pool() {
-  OpDef def{"AveragePool"};
-  def.lower = [](const OpContext& ctx) -> Outputs {
+OpDef average_pool(bool channels_last) {
+  OpDef def = channels_last ? OpDef{"NhwcAveragePool", kTaskmapDomain} : OpDef{"AveragePool"};
+  def.lower = [channels_last](const OpContext& ctx) -> Outputs {
     check_float(ctx, 0);
-    Pool p = pool_geometry(ctx);
+    Pool p = pool_geometry(ctx, channels_last);
     const bool include_pad = ctx.attr_int("count_include_pad", 0) != 0;
     const ir::DType dtype = ctx.dtype(0), acc = accumulate_dtype(dtype);
     ir::Var x = ctx.param(0);
@@ -79,7 +91,7 @@ OpDef average_pool() {
           continue;
         }
         count = count * ir::reduce(ir::ReduceOp::sum, {w.kernel}, [&](const Index& k) {
-                  Expr pos = w.position(o[2 + d], k[0]);
+                  Expr pos = w.position(p.at(o, d), k[0]);
                   return ir::select(pos >= lo && pos < hi, ir::int_imm(1), ir::int_imm(0));
                 });
       }
@@ -89,13 +101,15 @@ OpDef average_pool() {
   return def;
 }
 
-OpDef max_pool() {
-  OpDef def{"MaxPool"};
-  def.lower = [](const OpContext& ctx) -> Outputs {
+OpDef max_pool(bool channels_last) {
+  OpDef def = channels_last ? OpDef{"NhwcMaxPool", kTaskmapDomain} : OpDef{"MaxPool"};
+  def.lower = [channels_last](const OpContext& ctx) -> Outputs {
     const ir::DType dtype = ctx.dtype(0);
     TM_OP_CHECK(ctx, dtype.is_float() || dtype == ir::u8 || dtype == ir::i8)
         << "dtype " << dtype.name() << " is not supported";
-    Pool p = pool_geometry(ctx);
+    TM_OP_CHECK(ctx, !channels_last || !ctx.has_output(1))
+        << "the Indices output is not supported channels last";
+    Pool p = pool_geometry(ctx, channels_last);
     ir::Var x = ctx.param(0);
     auto masked = [&](const Index& o, const Index& r) {
       std::vector<Expr> inside;
@@ -241,8 +255,10 @@ OpDef max_unpool() {
 }  // namespace
 
 void register_pool_ops(std::vector<OpDef>& defs) {
-  defs.push_back(average_pool());
-  defs.push_back(max_pool());
+  for (bool channels_last : {false, true}) {
+    defs.push_back(average_pool(channels_last));
+    defs.push_back(max_pool(channels_last));
+  }
   defs.push_back(global_pool("GlobalAveragePool", ir::ReduceOp::mean));
   defs.push_back(global_pool("GlobalMaxPool", ir::ReduceOp::max));
   defs.push_back(max_unpool());

@@ -16,14 +16,16 @@ const Rewrite kRewrites[] = {
     {"fold_batch_norm", fold_batch_norm},            // Conv / Gemm + BatchNormalization
     {"recognize_layer_norm", recognize_layer_norm},  // ReduceMean ... Div [Mul] [Add]
     {"recognize_gelu", recognize_gelu},              // x * 0.5 * (1 + erf | tanh(...))
+    {"channels_last", channels_last},                // Conv -> NhwcConv, transposes at the edges
     {"widen_convolutions", widen_convolutions},      // unpadded Conv -> wide Conv + Slice
 };
 
 }  // namespace
 
-Graph simplify_graph(const Graph& graph) {
+Graph simplify_graph(const Graph& graph, const RewriteOptions& options) {
   Graph g = graph;
   for (const Rewrite& rewrite : kRewrites) {
+    if (rewrite.run == channels_last && !options.channels_last) continue;
     g = rewrite.run(g);
     try {
       g.validate();

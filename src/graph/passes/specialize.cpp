@@ -91,7 +91,7 @@ class Specializer {
     bool all_constant = true;
     for (const Tensor& t : copy->inputs) all_constant &= (t == nullptr || t->is_constant());
     // Host operators (no kernel) run at compile time only: all their inputs must be known.
-    const OpDef* def = find_op(copy->type);
+    const OpDef* def = find_op(copy->type, copy->domain);
     if (def != nullptr && !def->lower && !all_constant) {
       for (const Tensor& t : copy->inputs)
         if (t && !t->is_constant())

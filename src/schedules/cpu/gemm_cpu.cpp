@@ -2,6 +2,7 @@
 #include "taskmap/schedules/gemm_cpu.h"
 
 #include <algorithm>
+#include <numeric>
 
 #include "schedules/cpu/template_util.h"
 #include "taskmap/error.h"
@@ -55,7 +56,7 @@ constexpr int64_t kPackCost = 32;
 // Splitting along the side packed ahead of time then costs nothing: each core packs its own
 // part of the other side instead of all of it.
 GemmTiling plan_tiles(const GemmForm& f, const GemmConfig& c, int cores, bool a_per_call,
-                      bool b_per_call) {
+                      bool b_per_call, int64_t k_align) {
   const int64_t a_cost = a_per_call ? kPackCost : 1, b_cost = b_per_call ? kPackCost : 1;
   const int64_t min_tiles_m = ceil_div(f.m_size, c.tile_m);
   const int64_t min_tiles_n = ceil_div(f.n_size, c.tile_n);
@@ -101,7 +102,7 @@ GemmTiling plan_tiles(const GemmForm& f, const GemmConfig& c, int cores, bool a_
     return best;
   }
   best.k_blocks = ceil_div(f.k_size, c.block_k);
-  best.block_k = ceil_div(f.k_size, best.k_blocks);
+  best.block_k = round_up(ceil_div(f.k_size, best.k_blocks), k_align);
   return best;
 }
 
@@ -304,7 +305,11 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
   auto constant_b = [&](const GemmForm& g) {
     return reads_only_constants(task, g.b, g.batch_size, constant_inputs);
   };
-  bool flip = padded(flipped) < 0.9 * padded(*form);
+  // (Not when the flip would gather a per-call B across memory where the unflipped B is
+  // constant: a channels-last image as B, its pixels along n, measured 2.2x slower than 96
+  // channels padded to 128.)
+  auto gathered_b = [&](const GemmForm& g) { return !constant_b(g) && !b_runs_along_n(g); };
+  bool flip = padded(flipped) < 0.9 * padded(*form) && !(gathered_b(flipped) && constant_b(*form));
   // A B that is packed per call and read across memory (a strided window) moves one element
   // at a time; when the other factor is constant, vectorizing along it leaves the per-call
   // packing to A, which reads along k (ResNet-50's stride-2 convolutions run 1.5x faster).
@@ -336,8 +341,13 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
       plan.a_contiguous = a;
     }
   }
+  // A as rows along k: its runs of channels are whole vectors in every k block.
+  const int64_t lanes = plan.config.lanes;
+  const bool a_rows = !constant_a && !plan.a_in_place && !plan.a_along_m &&
+                      a_runs_along_k(plan.form) && plan.form.k_extents.back() % lanes == 0;
   plan.tiling = plan_tiles(plan.form, plan.config, std::max(target.cores, 1),
-                           !constant_a && !plan.a_in_place, b_per_call);
+                           !constant_a && !plan.a_in_place, b_per_call, a_rows ? lanes : 1);
+  if (a_rows) plan.a_rows_run = std::gcd(plan.form.k_extents.back(), plan.tiling.block_k);
   return plan;
 }
 
@@ -390,6 +400,9 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
   // place, or packed per call, along m or in panels along k.
   const bool a_in_place = plan.a_in_place && !plan.a_packed;
   const bool a_along_m = plan.a_along_m && !plan.a_packed && !a_in_place;
+  const int64_t a_run = plan.a_packed || a_in_place || a_along_m ? 0 : plan.a_rows_run;
+  TM_ASSERT(a_run == 0 || (kc % a_run == 0 && f.k_extents.back() % a_run == 0))
+      << "gemm " << task.name() << ": A's rows along k come in runs that split the k blocks";
   // Packed along m, a row of A spans whole vectors, so that the copies stay inside it.
   const int64_t a_stride = a_along_m ? round_up(t.tile_m, lanes) : t.tile_m;
 
@@ -406,7 +419,8 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                          std::to_string(n) + ", K " + std::to_string(k) + "; tiles " +
                          std::to_string(t.tile_m) + "x" + std::to_string(t.tile_n) + ", block_k " +
                          std::to_string(kc) + (plan.a_packed ? "; A packed" : "") +
-                         (plan.b_packed ? "; B packed" : "") + (a_in_place ? "; A in place" : ""));
+                         (plan.b_packed ? "; B packed" : "") + (a_in_place ? "; A in place" : "") +
+                         (a_run > 0 ? "; A in rows of " + std::to_string(a_run) : ""));
 
   const TaskMapping tasks = TaskMapping::spatial({f.batch_size, t.tiles_m, t.tiles_n});
   kb.for_range("w", f.batch_size * t.tiles_m * t.tiles_n, LoopHint::parallel(), [&](const Var& w) {
@@ -547,8 +561,36 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                       });
                     });
                   }
+                  // Pack A as rows along k: each run of k steps reads one row's consecutive
+                  // elements (a pixel's channels) under one padding condition, a vector loop;
+                  // the runs split the k blocks and the last reduction axis, so a run past K
+                  // is all of it past K.
+                  if (a_pack.defined() && a_run > 0) {
+                    checked_or_not(kb, both(rows_full, ks_full), [&](bool checked) {
+                      kb.for_range("i", panels_m * mr, [&](const Var& i) {
+                        kb.for_range("s", kc / a_run, [&](const Var& s) {
+                          // The run's number among all runs of K, unraveled over the outer
+                          // axes and the runs of the last one (so its index is provably in range).
+                          const Expr first = kblock * (kc / a_run) + s;
+                          std::vector<int64_t> runs = f.k_extents;
+                          runs.back() /= a_run;
+                          Index at =
+                              unravel_index(checked ? min(first, k / a_run - 1) : first, runs);
+                          kb.for_range("e", a_run, LoopHint::vectorize(), [&](const Var& e) {
+                            KPosition pos{
+                                s * a_run + e, {}, checked ? Expr(first < k / a_run) : Expr()};
+                            for (size_t d = 0; d < f.k_axes.size(); ++d)
+                              pos.axes.emplace_back(f.k_axes[d], d + 1 == f.k_axes.size()
+                                                                     ? at[d] * a_run + e
+                                                                     : at[d]);
+                            pack_a(i * kc + pos.offset, row0 + i, pos, checked);
+                          });
+                        });
+                      });
+                    });
+                  }
                   // Pack A: panels of MR rows, k-major inside a panel (reads run along k).
-                  if (a_pack.defined() && !a_along_m) {
+                  if (a_pack.defined() && !a_along_m && a_run == 0) {
                     checked_or_not(kb, both(rows_full, ks_full), [&](bool checked) {
                       kb.for_range("i", panels_m * mr, [&](const Var& i) {
                         Expr row = row0 + i;
@@ -612,6 +654,7 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                         return load(a_packed,
                                     {((tm * (t.tile_m / mr) + p) * kp + kstart + kk) * mr + i});
                       if (a_along_m) return load(a_pack, {kk * a_stride + p * mr + i});
+                      if (a_run > 0) return load(a_pack, {(p * mr + i) * kc + kk});
                       return load(a_pack, {(p * kc + kk) * mr + i});
                     };
                     auto b_at = [&](const Expr& q, const Expr& kk, int64_t j) {

@@ -218,6 +218,10 @@ bool a_runs_along_m(const GemmForm& f) {
   return runs_along_innermost(f, f.a, f.m);
 }
 
+bool a_runs_along_k(const GemmForm& f) {
+  return !f.k_axes.empty() && load_runs_along(factor_load(f.a).load, f.k_axes.back());
+}
+
 bool a_readable_in_place(const GemmForm& f) {
   // One reduction axis, and the factor is a bare load (no padding select, no arithmetic to
   // repeat for every panel of B) of a tensor row that runs along k.
