@@ -169,25 +169,27 @@ int count_in(const Graph& g, const std::string& type, const std::string& domain)
 TEST(ChannelsLast, ConvolutionChainRunsChannelsLastWithTransposesAtItsEdges) {
   GraphBuilder b("nhwc_chain", 5);
   Tensor x = b.input("x", ir::f32, {1, 16, 9, 11});
-  // 3x3 padded -> Relu -> 1x1 + residual -> Pad -> AveragePool, a stride-2 MaxPool and a Concat
-  // along the channels (all channels last), then a Flatten (which needs NCHW).
+  // 3x3 padded -> Relu -> 1x1 + residual, then a MaxPool, a scaling and a Concat along the
+  // channels (all channels last) before a Flatten (which needs NCHW), and a Pad and
+  // AveragePool (which stay NCHW).
   Tensor a = b.relu(
       b.conv2d(x, b.weight({64, 16, 3, 3}), b.uniform({64}, 0.1, 0.5), {.pads = {1, 1, 1, 1}}));
   Tensor c = b.add(b.conv2d(a, b.weight({64, 64, 1, 1}), nullptr), a);
-  Tensor padded = b.op1("Pad", {c, b.ints({0, 0, 1, 0, 0, 0, 1, 0})});
-  Tensor avg = b.average_pool(padded, {.kernel = {3, 3}, .strides = {1, 1}});
-  Tensor mx = b.max_pool(c, {.kernel = {3, 3}, .strides = {1, 1}, .pads = {1, 0, 1, 0}});
-  Tensor cat = b.concat({b.mul(avg, b.scalar(0.5)), b.relu(mx)}, 1);
+  Tensor mx = b.max_pool(c, {.kernel = {3, 3}, .strides = {1, 1}, .pads = {1, 1, 1, 1}});
+  Tensor cat = b.concat({b.mul(mx, b.scalar(0.5)), b.relu(c)}, 1);
+  Tensor padded = b.op1("Pad", {c, b.ints({0, 0, 1, 1, 0, 0, 1, 1})});
   b.output(b.flatten(cat));
+  b.output(b.average_pool(padded, {.kernel = {3, 3}, .strides = {1, 1}}));
   b.output(c);  // a graph output produced channels last
   Graph g = specialized(b.build());
   Graph r = channels_last(g);
   r.validate();
   EXPECT_EQ(count_in(r, "NhwcConv", kTaskmapDomain), 2);
   EXPECT_EQ(count_in(r, "NhwcMaxPool", kTaskmapDomain), 1);
-  EXPECT_EQ(count_in(r, "NhwcAveragePool", kTaskmapDomain), 1);
+  EXPECT_EQ(count_in(r, "AveragePool", ""), 1);
   EXPECT_EQ(count_in(r, "Conv", ""), 0);
-  // In: the image; out: the Concat (for the Flatten) and the graph output c.
+  // In: the image; out: c (for the Pad and the graph output, one transpose for both) and the
+  // Concat (for the Flatten).
   EXPECT_EQ(count(r, "Transpose"), 3);
   for (const Operator& op : r.ops) {
     if (op->type == "Concat") {
@@ -195,8 +197,8 @@ TEST(ChannelsLast, ConvolutionChainRunsChannelsLastWithTransposesAtItsEdges) {
     }
   }
   // Graph inputs and outputs keep their names and shapes.
-  ASSERT_EQ(r.outputs.size(), 2u);
-  for (size_t i = 0; i < 2; ++i) {
+  ASSERT_EQ(r.outputs.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(r.outputs[i]->name, g.outputs[i]->name);
     EXPECT_EQ(r.outputs[i]->shape, g.outputs[i]->shape);
   }
@@ -228,11 +230,15 @@ TEST(ChannelsLast, CompiledModelAgreesWithTheNchwCompile) {
   y = b.max_pool(y, {.kernel = {2, 2}, .strides = {1, 1}});
   b.output(b.flatten(b.global_average_pool(y)));
   b.output(y);
+  // A padded average pool, its divisor counting only the positions inside the image.
+  b.output(b.relu(b.average_pool(y, {.kernel = {3, 3}, .strides = {2, 1}, .pads = {1, 1, 1, 0}})));
   Graph g = b.build();
   ModelOptions nchw;
   nchw.channels_last = false;
   std::mt19937_64 rng(11);
   std::vector<NDArray> inputs = {random_array(g.inputs[0], rng)};
+  EXPECT_EQ(count_in(channels_last(specialized(g)), "NhwcAveragePool", kTaskmapDomain), 1);
+  EXPECT_EQ(count_in(channels_last(specialized(g)), "NhwcMaxPool", kTaskmapDomain), 1);
   Model channels_last_model(g), nchw_model(g, nchw);
   EXPECT_GT(channels_last_model.plan_only(channels_last_model.default_bindings()).kernels, 0);
   expect_close(channels_last_model.run(inputs), nchw_model.run(inputs), "channels last vs NCHW");

@@ -57,6 +57,9 @@ Expr reduce_init(ReduceOp op, DType dtype) {
 // enough independent additions to hide their latency.
 constexpr int64_t kPartialLanes = 32;
 
+// Reductions of at most this many terms are unrolled (see mutate_Reduce).
+constexpr int64_t kUnrolledTerms = 16;
+
 class ReductionLowerer : public IRMutator {
  public:
   explicit ReductionLowerer(std::vector<Stmt>& stmts) : stmts_(stmts) {}
@@ -160,9 +163,16 @@ class ReductionLowerer : public IRMutator {
         break;
       }
     }
+    // A small window (a channels-last pool's 3 × 3) is unrolled: the loop around it, over the
+    // output's contiguous last axis, then holds straight-line code the C compiler vectorizes
+    // (an inner loop left in it kept it scalar: 0.66-1.16 ms against 0.07-0.35 per Inception-v3
+    // average pool).
+    const int64_t terms =
+        std::accumulate(op->extents.begin(), op->extents.end(), int64_t{1}, std::multiplies<>());
+    const LoopHint hint = !arg && terms <= kUnrolledTerms ? LoopHint::unroll() : LoopHint{};
     Stmt loop = seq(std::move(body));
     for (size_t d = op->axes.size(); d-- > 0;) {
-      loop = for_loop(op->axes[d], int_imm(op->extents[d]), loop);
+      loop = for_loop(op->axes[d], int_imm(op->extents[d]), loop, hint);
     }
     stmts_.push_back(loop);
     if (arg) return pos;

@@ -175,6 +175,17 @@ std::optional<WindowForm> analyze_window(const Task& task) {
       return {};
   }
   if (!reads(f.term, f.axes[3])) return {};
+  // ... and the window slides along memory: some load's last index reads ow and a window axis.
+  // (A channels-last pool's last axis is its channels, along which no window moves: a vector of
+  // channels per output pixel and window position is the whole schedule, which the
+  // auto-scheduler writes.)
+  bool slides = false;
+  post_order_visit(f.term, [&](const Expr& e) {
+    const auto* ld = e.as<LoadNode>();
+    if (ld == nullptr || ld->indices.empty() || !reads(ld->indices.back(), f.axes[3])) return;
+    for (const Var& r : f.r_axes) slides |= reads(ld->indices.back(), r);
+  });
+  if (!slides) return {};
 
   f.acc = var("acc", f32);
   Expr acc = f.acc;
