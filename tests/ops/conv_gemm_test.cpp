@@ -222,6 +222,7 @@ TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
   };
   const std::vector<Expected> cases = {
       {{{1, 32, 9, 9}, 64, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, false}, true, false},
+      {{{1, 32, 9, 9}, 96, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, false}, true, false},
       {{{1, 48, 7, 8}, 64, {5, 5}, {1, 1}, {2, 2, 2, 2}, {1, 1}, false}, true, false},
       {{{1, 288, 5, 5}, 64, {3, 3}, {1, 1}, {1, 0, 1, 0}, {1, 1}, false}, true, false},
       {{{1, 16, 11, 11}, 128, {3, 3}, {2, 2}, {1, 1, 1, 1}, {2, 1}, false}, true, false},
@@ -256,6 +257,11 @@ TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
       EXPECT_EQ(plan->form.n_size, e.conv.out_channels) << what;
       EXPECT_EQ(plan->a_in_place, e.in_place) << what;
       EXPECT_EQ(plan->a_rows_run > 0, e.rows) << what;
+      // 96 channels take panels of 32 (12 rows tall) where the register tile is 64 wide.
+      if (e.conv.out_channels == 96 && schedules::default_gemm_config(target).micro_n == 64) {
+        EXPECT_EQ(plan->config.micro_n, 32) << what;
+        EXPECT_EQ(plan->config.micro_m, 12) << what;
+      }
       if (e.rows) {
         EXPECT_EQ(plan->tiling.block_k % plan->a_rows_run, 0) << what;
         EXPECT_EQ(e.conv.x[1] % plan->a_rows_run, 0) << what;

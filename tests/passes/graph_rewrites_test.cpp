@@ -205,16 +205,24 @@ TEST(ChannelsLast, ConvolutionChainRunsChannelsLastWithTransposesAtItsEdges) {
   expect_same_outputs(g, r);
 }
 
-TEST(ChannelsLast, LeavesGroupedNarrowAndUnalignedConvolutions) {
+TEST(ChannelsLast, LeavesNarrowGroupedAndNeighbouringConvolutions) {
   GraphBuilder b("nchw_convs", 6);
   Tensor x = b.input("x", ir::f32, {1, 3, 8, 8});
-  Tensor y = b.conv2d(x, b.weight({96, 3, 3, 3}), nullptr);          // 96 channels of 128 columns
-  y = b.conv2d(y, b.weight({96, 1, 3, 3}), nullptr, {.group = 96});  // depthwise
-  y = b.conv2d(y, b.weight({32, 96, 1, 1}), nullptr);                // 32 of 64 columns
+  Tensor y = b.conv2d(x, b.weight({24, 3, 3, 3}), nullptr);            // 24 channels of 32 columns
+  y = b.relu(b.conv2d(y, b.weight({64, 24, 1, 1}), nullptr));          // its image stays NCHW
+  y = b.conv2d(y, b.weight({64, 1, 3, 3}), nullptr, {.group = 64});    // depthwise
+  y = b.relu(b.conv2d(b.relu(y), b.weight({32, 64, 1, 1}), nullptr));  // after the depthwise
   b.output(y);
   Graph g = specialized(b.build());
   EXPECT_EQ(channels_last(g).ops.size(), g.ops.size());
   EXPECT_EQ(count_in(channels_last(g), "NhwcConv", kTaskmapDomain), 0);
+
+  // The same 1x1 convolutions with a 32-channel image from the graph input convert.
+  GraphBuilder c("nhwc_convs", 6);
+  Tensor z = c.input("z", ir::f32, {1, 32, 8, 8});
+  z = c.relu(c.conv2d(z, c.weight({64, 32, 1, 1}), nullptr));
+  c.output(c.relu(c.conv2d(z, c.weight({32, 64, 1, 1}), nullptr)));
+  EXPECT_EQ(count_in(channels_last(specialized(c.build())), "NhwcConv", kTaskmapDomain), 2);
 }
 
 // The channels-last compile of a model agrees with the NCHW one (every template path the

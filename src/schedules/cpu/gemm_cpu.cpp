@@ -317,6 +317,18 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
       padded(flipped) <= 1.15 * padded(*form))
     flip = true;
   plan.form = flip ? flipped : *form;
+  // Panels half as wide and twice as tall (the same accumulators) where the columns fill them
+  // better: 96 output channels make three panels of 32, not two of 64 with a quarter empty.
+  // A 12 x 32 tile loads two b vectors and broadcasts 12 a values per 24 FMAs, within what the
+  // load ports take per step.
+  GemmConfig narrow = plan.config;
+  narrow.micro_m *= 2;
+  narrow.micro_n /= 2;
+  narrow.tile_m = round_up(narrow.tile_m, narrow.micro_m);
+  const double narrow_padded = static_cast<double>(round_up(plan.form.m_size, narrow.micro_m) *
+                                                   round_up(plan.form.n_size, narrow.micro_n));
+  if (narrow.micro_n >= 2 * narrow.lanes && narrow_padded < 0.9 * padded(plan.form))
+    plan.config = narrow;
   const bool constant_a =
       reads_only_constants(task, plan.form.a, plan.form.batch_size, constant_inputs);
   const bool b_per_call = !constant_b(plan.form);
