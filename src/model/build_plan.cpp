@@ -100,10 +100,11 @@ class PlanBuilder {
     for (const graph::Tensor& t : graph_.outputs) use(t, static_cast<int>(graph_.ops.size()));
     place_arena_buffers();
 
+    // Weight packing builds kernels of its own, counted apart from the plan's.
+    if (build_) pack_constants();
     int64_t before = build::build_stats().compiler_invocations.load();
     std::vector<CompiledKernel> compiled;
     if (build_) {
-      pack_constants();
       CompileOptions compile = options_.compile;
       if (options_.progress) compile.progress = progress_printer("kernels");
       compiled = compile_kernels(kernels_, compile);
