@@ -75,6 +75,23 @@ template <typename T>
 static inline T abs(T x) { return x < 0 ? static_cast<T>(-x) : x; }
 }  // namespace tm
 )"},
+      {"blend", R"(namespace tm {
+// a if c else b, both evaluated, chosen bitwise for floats: GCC vectorizes this as a blend,
+// where `c ? a : b` of a loaded a became a branch around the load.
+template <typename T>
+static inline T blend(bool c, T a, T b) { return c ? a : b; }
+static inline float blend(bool c, float a, float b) {
+  const unsigned m = 0u - static_cast<unsigned>(c);
+  return __builtin_bit_cast(float, (__builtin_bit_cast(unsigned, a) & m) |
+                                       (__builtin_bit_cast(unsigned, b) & ~m));
+}
+static inline double blend(bool c, double a, double b) {
+  const unsigned long long m = 0ull - static_cast<unsigned long long>(c);
+  return __builtin_bit_cast(double, (__builtin_bit_cast(unsigned long long, a) & m) |
+                                        (__builtin_bit_cast(unsigned long long, b) & ~m));
+}
+}  // namespace tm
+)"},
       {"rsqrt", R"(namespace tm {
 template <typename T>
 static inline T rsqrt(T x) { return T(1) / std::sqrt(x); }

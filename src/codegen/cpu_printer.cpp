@@ -228,6 +228,11 @@ CExpr CpuPrinter::print_call(const CallNode* op) {
                 ", 2)",
             kPostfix};
   }
+  if (name == "blend") {
+    required_helpers_.insert("blend");
+    return {"tm::blend(" + args.at(0).text + ", " + args.at(1).text + ", " + args.at(2).text + ")",
+            kPostfix};
+  }
   if (name == "vec_broadcast") return print_broadcast(op->type.dtype(), args.at(0));
   if (name == "vec_reduce_add") {
     required_helpers_.insert("reduce_add");

@@ -55,6 +55,10 @@ std::vector<Primitive>& table() {
       // element will be read / written soon (brought into L2). Never faults, even out of bounds.
       {"prefetch_read", 1, R::void_, false},
       {"prefetch_write", 1, R::void_, false},
+      // blend(cond, a, b): a where cond holds, else b, like a select, but both arms are
+      // evaluated and the result is chosen bitwise, so a vectorizing compiler keeps it a blend
+      // (passes/hoist_guarded_loads.h).
+      {"blend", 3, R::explicit_type, false},
       {"vec_broadcast", 1, R::explicit_type, false},
       {"vec_reduce_add", 1, R::explicit_type, false},
       {"vec_reduce_max", 1, R::explicit_type, false},

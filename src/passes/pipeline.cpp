@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "passes/flatten_tensor_index.h"
+#include "passes/hoist_guarded_loads.h"
 #include "passes/inline_lets.h"
 #include "passes/lower_task_mappings.h"
 #include "passes/simplify_arithmetic.h"
@@ -22,6 +23,7 @@ const std::vector<Pass>& lowering_passes() {
       {"lower_task_mappings", lower_task_mappings},    // ForMapping -> loops + index arithmetic
       {"unroll_loops", unroll_loops},                  // copy bodies of `unroll` loops
       {"inline_lets", inline_lets},                    // substitute cheap index lets
+      {"hoist_guarded_loads", hoist_guarded_loads},    // in-range loads out of invariant selects
       {"flatten_tensor_index", flatten_tensor_index},  // N-d access -> 1-d through layouts
       {"simplify_arithmetic", simplify_arithmetic},    // fold, simplify indices, drop dead code
   };

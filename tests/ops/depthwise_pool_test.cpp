@@ -10,7 +10,10 @@
 #include "ops/ops_support.h"
 #include "taskmap/graph/builder.h"
 #include "taskmap/graph/op_registry.h"
+#include "taskmap/ir/printer.h"
 #include "taskmap/model.h"
+#include "taskmap/passes/pipeline.h"
+#include "taskmap/schedules/auto_scheduler.h"
 #include "taskmap/schedules/depthwise_cpu.h"
 #include "taskmap/schedules/pool_cpu.h"
 #include "taskmap/target.h"
@@ -155,6 +158,49 @@ TEST(Depthwise, WindowInteriorIsProven) {
   EXPECT_EQ(form->row_end, 56);
   EXPECT_EQ(form->col_begin, 1);
   EXPECT_EQ(form->col_end, 56);
+}
+
+// A channels-last pool (the layout pass's NhwcAveragePool / NhwcMaxPool) goes to the
+// auto-scheduler, one vector of channels per output pixel: its padded window positions are loads
+// under a condition that does not change along the channels, which hoist_guarded_loads turns
+// into blends so that GCC vectorizes the channel loop. Both match a reference on random data.
+TEST(Pool, ChannelsLastPaddedPoolsBlendTheirGuardedLoads) {
+  const Shape x_shape = {1, 9, 10, 32};  // N, H, W, C
+  const int64_t oh = 5, ow = 10;         // 3 x 3, strides (2, 1), pads 1 on every side
+  for (const std::string type : {"NhwcAveragePool", "NhwcMaxPool"}) {
+    graph::OperatorNode op;
+    op.type = op.name = type;
+    op.domain = graph::kTaskmapDomain;
+    op.attrs = {
+        {"kernel_shape", Shape{3, 3}}, {"strides", Shape{2, 1}}, {"pads", Shape{1, 1, 1, 1}}};
+    op.inputs.push_back(graph::make_tensor("x", ir::f32, graph::to_shape(x_shape)));
+    op.outputs.push_back(graph::make_tensor("y", ir::f32, {}));
+    ir::Task task = graph::lower_operator(op).task;
+    EXPECT_FALSE(schedules::plan_pool(task, CpuTarget::host()).has_value()) << type;
+    ir::Function kernel = schedules::auto_schedule_cpu(task);
+    EXPECT_GT(count_of(ir::to_string(passes::lower(kernel, {})), "blend<"), 0) << type;
+    std::vector<CompiledKernel> compiled = compile_kernels({kernel}, CompileOptions{});
+    std::vector<float> x = random_data(numel(x_shape)), y = poisoned(oh * ow * 32);
+    compiled[0]({x.data(), y.data()});
+    std::vector<double> expected;
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t j = 0; j < ow; ++j)
+        for (int64_t c = 0; c < 32; ++c) {
+          double sum = 0, best = -INFINITY;
+          int count = 0;
+          for (int64_t r = 0; r < 3; ++r)
+            for (int64_t t = 0; t < 3; ++t) {
+              const int64_t h = i * 2 - 1 + r, w = j - 1 + t;
+              if (h < 0 || h >= 9 || w < 0 || w >= 10) continue;
+              const double v = x[ravel({0, h, w, c}, x_shape)];
+              sum += v;
+              best = std::max(best, v);
+              ++count;
+            }
+          expected.push_back(type == "NhwcMaxPool" ? best : sum / count);
+        }
+    expect_close(y, expected, type, 1e-5);
+  }
 }
 
 // The kernels of `tasks` for `target`, through implement_cpu.

@@ -170,8 +170,8 @@ TEST(ChannelsLast, ConvolutionChainRunsChannelsLastWithTransposesAtItsEdges) {
   GraphBuilder b("nhwc_chain", 5);
   Tensor x = b.input("x", ir::f32, {1, 16, 9, 11});
   // 3x3 padded -> Relu -> 1x1 + residual, then a MaxPool, a scaling and a Concat along the
-  // channels (all channels last) before a Flatten (which needs NCHW), and a Pad and
-  // AveragePool (which stay NCHW).
+  // channels before a Flatten (which needs NCHW), and a Pad and AveragePool (all channels last
+  // but the Flatten).
   Tensor a = b.relu(
       b.conv2d(x, b.weight({64, 16, 3, 3}), b.uniform({64}, 0.1, 0.5), {.pads = {1, 1, 1, 1}}));
   Tensor c = b.add(b.conv2d(a, b.weight({64, 64, 1, 1}), nullptr), a);
@@ -186,11 +186,17 @@ TEST(ChannelsLast, ConvolutionChainRunsChannelsLastWithTransposesAtItsEdges) {
   r.validate();
   EXPECT_EQ(count_in(r, "NhwcConv", kTaskmapDomain), 2);
   EXPECT_EQ(count_in(r, "NhwcMaxPool", kTaskmapDomain), 1);
-  EXPECT_EQ(count_in(r, "AveragePool", ""), 1);
+  EXPECT_EQ(count_in(r, "NhwcAveragePool", kTaskmapDomain), 1);
   EXPECT_EQ(count_in(r, "Conv", ""), 0);
-  // In: the image; out: c (for the Pad and the graph output, one transpose for both) and the
-  // Concat (for the Flatten).
-  EXPECT_EQ(count(r, "Transpose"), 3);
+  // In: the image; out: the Concat (for the Flatten), the average pool and c (graph outputs).
+  EXPECT_EQ(count(r, "Transpose"), 4);
+  for (const Operator& op : r.ops) {
+    if (op->type == "Pad") {
+      // [0, 0, 1, 1] (N, C, H, W begins) becomes [0, 1, 1, 0] (N, H, W, C).
+      EXPECT_EQ(op->inputs[1]->constant.data<int64_t>()[1], 1) << "pads permuted to NHWC";
+      EXPECT_EQ(op->inputs[1]->constant.data<int64_t>()[3], 0) << "pads permuted to NHWC";
+    }
+  }
   for (const Operator& op : r.ops) {
     if (op->type == "Concat") {
       EXPECT_EQ(std::get<int64_t>(op->attrs.at("axis")), 3);

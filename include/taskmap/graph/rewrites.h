@@ -45,11 +45,12 @@ Graph recognize_gelu(const Graph& graph);
 Graph widen_convolutions(const Graph& graph);
 
 // Runs 2-D f32 convolutions of one group on channels-last tensors: each becomes an NhwcConv
-// (domain "taskmap") when its output channels waste at most a sixth of the 64-wide register
-// tile; the elementwise operators, channel Concats and 2-D pools whose rank-4 inputs are all
-// channels last follow them (pools as NhwcMaxPool / NhwcAveragePool). Transposes are
-// inserted where an operator needs the other layout, once per tensor; graph inputs and outputs stay
-// as they are.
+// (domain "taskmap") when its output channels waste at most a sixth of 32-wide register panels,
+// unless it is next to a grouped convolution or its image comes from a convolution left NCHW.
+// The elementwise operators, channel Concats, constant Pads and 2-D pools whose rank-4 inputs
+// are all channels last follow them (pools as NhwcMaxPool / NhwcAveragePool). Transposes are
+// inserted where an operator needs the other layout, once per tensor; graph inputs and outputs
+// stay as they are.
 Graph channels_last(const Graph& graph);
 
 }  // namespace taskmap::graph

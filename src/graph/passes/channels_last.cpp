@@ -125,6 +125,8 @@ class ChannelsLast {
     for (const Operator& op : graph_.ops) {
       if (converts(*op) && !excluded_.count(op.get()) && !image_stays_nchw(*op)) {
         convert(*op, "NhwcConv");
+      } else if (pads_channels_last(*op)) {
+        pad(*op);
       } else if (pools_channels_last(*op)) {
         convert(*op, "Nhwc" + op->type);
       } else if (runs_channels_last(*op)) {
@@ -245,6 +247,34 @@ class ChannelsLast {
         node->outputs[i] = fresh(t);
       }
     }
+    out_.add(node);
+  }
+
+  // A constant-pads Pad of a channels-last tensor (Inception's pooling branches pad before
+  // their AveragePool): the same Pad with its pads permuted.
+  bool pads_channels_last(const OperatorNode& op) const {
+    if (op.type != "Pad" || !op.domain.empty() || op.inputs.size() < 2 || op.inputs.size() > 3 ||
+        !is_rank4_f32(op.inputs[0]) || !has_nhwc(op.inputs[0]) || !op.inputs[1] ||
+        !op.inputs[1]->is_constant())
+      return false;
+    const NDArray& pads = op.inputs[1]->constant;
+    return pads.dtype() == ir::i64 && pads.numel() == 8 &&
+           (op.inputs.size() < 3 || !op.inputs[2] || op.inputs[2]->is_constant());
+  }
+
+  void pad(const OperatorNode& op) {
+    const NDArray& pads = op.inputs[1]->constant;
+    NDArray permuted_pads(ir::i64, {8});
+    for (int side = 0; side < 2; ++side)
+      for (int d = 0; d < 4; ++d)
+        permuted_pads.data<int64_t>()[side * 4 + d] = pads.data<int64_t>()[side * 4 + kToNhwc[d]];
+    auto node = std::make_shared<OperatorNode>(op);
+    node->inputs[0] = view(op.inputs[0], true);
+    node->inputs[1] = make_constant(op.inputs[1]->name + "/nhwc", permuted_pads);
+    if (node->inputs.size() > 2) node->inputs[2] = view(op.inputs[2], false);
+    const Tensor& y = op.outputs[0];
+    node->outputs = {make_tensor(y->name + "/nhwc", y->dtype, permuted(y->shape, kToNhwc))};
+    nhwc_[y.get()] = node->outputs[0];
     out_.add(node);
   }
 
