@@ -32,12 +32,15 @@ struct ConvCase {
            ", dilations " + shape_str(dilations);
   }
 
-  ir::Task task() const {
+  // The Conv, or channels last the NhwcConv of x transposed to [N, H, W, C].
+  ir::Task task(bool channels_last = false) const {
     graph::OperatorNode op;
-    op.type = op.name = "Conv";
+    op.type = op.name = channels_last ? "NhwcConv" : "Conv";
+    if (channels_last) op.domain = graph::kTaskmapDomain;
     op.attrs = {
         {"kernel_shape", kernel}, {"strides", strides}, {"pads", pads}, {"dilations", dilations}};
-    op.inputs.push_back(graph::make_tensor("x", ir::f32, graph::to_shape(x)));
+    const Shape image = channels_last ? Shape{x[0], x[2], x[3], x[1]} : x;
+    op.inputs.push_back(graph::make_tensor("x", ir::f32, graph::to_shape(image)));
     op.inputs.push_back(graph::make_tensor("w", ir::f32, graph::to_shape(weight())));
     op.outputs.push_back(graph::make_tensor("y", ir::f32, {}));
     return graph::lower_operator(op).task;
@@ -230,27 +233,13 @@ TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
       {{{1, 64, 9, 9}, 64, {1, 1}, {2, 2}, {0, 0, 0, 0}, {1, 1}, false}, false, true},
       {{{1, 3, 15, 15}, 64, {7, 7}, {2, 2}, {3, 3, 3, 3}, {1, 1}, false}, false, false},
   };
-  auto nhwc_task = [](const ConvCase& c) {
-    graph::OperatorNode op;
-    op.type = op.name = "NhwcConv";
-    op.domain = graph::kTaskmapDomain;
-    op.attrs = {{"kernel_shape", c.kernel},
-                {"strides", c.strides},
-                {"pads", c.pads},
-                {"dilations", c.dilations}};
-    Shape x = {c.x[0], c.x[2], c.x[3], c.x[1]};
-    op.inputs.push_back(graph::make_tensor("x", ir::f32, graph::to_shape(x)));
-    op.inputs.push_back(graph::make_tensor("w", ir::f32, graph::to_shape(c.weight())));
-    op.outputs.push_back(graph::make_tensor("y", ir::f32, {}));
-    return graph::lower_operator(op).task;
-  };
   for (const CpuTarget& target :
        {CpuTarget::host(), CpuTarget::parse("cpu:avx2"), CpuTarget::parse("cpu:generic")}) {
     CompileOptions options;
     options.target = target;
     std::vector<ir::Function> kernels;
     for (const Expected& e : cases) {
-      ir::Task task = nhwc_task(e.conv);
+      ir::Task task = e.conv.task(/*channels_last=*/true);
       auto plan = schedules::plan_gemm(task, target, {false, true});
       ASSERT_TRUE(plan.has_value()) << e.conv.str();
       const std::string what = target.str() + " " + e.conv.str();

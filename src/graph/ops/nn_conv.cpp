@@ -25,14 +25,16 @@ std::vector<int64_t> spatial(const std::vector<int64_t>& shape) {
   return {shape.begin() + 2, shape.end()};
 }
 
-// Checks the ranks of x and w, the group count and kernel_shape.
-void check_conv_inputs(const OpContext& ctx, int64_t group) {
+// Checks the ranks of x and w, the group count against x's channels (its last dim channels
+// last, else dim 1) and kernel_shape.
+void check_conv_inputs(const OpContext& ctx, int64_t group, bool channels_last = false) {
   const auto& x = ctx.shape(0);
   const auto& w = ctx.shape(1);
   TM_OP_CHECK(ctx, x.size() >= 3 && w.size() == x.size())
       << "x and w must have the same rank (3 or more), got " << x.size() << " and " << w.size();
-  TM_OP_CHECK(ctx, group > 0 && x[1] % group == 0)
-      << "group " << group << " does not divide the " << x[1] << " input channels";
+  const int64_t channels = channels_last ? x.back() : x[1];
+  TM_OP_CHECK(ctx, group > 0 && channels % group == 0)
+      << "group " << group << " does not divide the " << channels << " input channels";
   if (ctx.has_attr("kernel_shape")) {
     TM_OP_CHECK(ctx, ctx.attr_ints("kernel_shape") == spatial(w))
         << "kernel_shape does not match the weight's spatial dims";
@@ -53,6 +55,13 @@ ConvShape conv_shape(const OpContext& ctx) {
       << " input channels in " << s.group << " groups";
   s.windows = sliding_windows(ctx, spatial(x), spatial(w));
   return s;
+}
+
+// An optional input 2 must be a bias of one value per output channel.
+void check_bias(const OpContext& ctx, int64_t out_channels) {
+  if (!ctx.has_input(2)) return;
+  TM_OP_CHECK(ctx, ctx.shape(2) == std::vector<int64_t>{out_channels})
+      << "the bias must have shape [" << out_channels << "]";
 }
 
 std::vector<int64_t> output_shape(const ConvShape& s) {
@@ -76,13 +85,7 @@ Expr conv_reduce(const ConvShape& s, const ir::Var& x, const ir::Var& w, const I
         Index wi = {o[1], r[0]};
         std::vector<Expr> inside;
         for (size_t d = 0; d < s.windows.size(); ++d) {
-          const Window& win = s.windows[d];
-          Expr pos = win.position(o[2 + d], r[1 + d]);
-          if (win.needs_bounds_check()) {
-            inside.push_back(pos >= 0 && pos < win.in);
-            pos = clamp_index(pos, win.in);
-          }
-          xi.push_back(pos);
+          xi.push_back(s.windows[d].read_position(o[2 + d], r[1 + d], &inside));
           wi.push_back(r[1 + d]);
         }
         Expr value = product(ir::load(x, xi), ir::load(w, wi));
@@ -99,10 +102,7 @@ OpDef conv() {
     ConvShape s = conv_shape(ctx);
     const ir::DType dtype = ctx.dtype(0), acc = accumulate_dtype(dtype);
     ir::Var x = ctx.param(0), w = ctx.param(1);
-    if (ctx.has_input(2)) {
-      TM_OP_CHECK(ctx, ctx.shape(2) == std::vector<int64_t>{s.m})
-          << "the bias must have shape [" << s.m << "]";
-    }
+    check_bias(ctx, s.m);
     return {ir::compute("conv", output_shape(s), [&](const Index& o) {
       Expr sum = conv_reduce(s, x, w, o, acc,
                              [&](Expr a, Expr b) { return ir::cast(acc, a) * ir::cast(acc, b); });
@@ -123,27 +123,18 @@ OpDef nhwc_conv() {
   OpDef def{"NhwcConv", kTaskmapDomain};
   def.lower = [](const OpContext& ctx) -> Outputs {
     check_float(ctx, 0);
+    TM_OP_CHECK(ctx, ctx.attr_int("group", 1) == 1) << "only group 1 is supported";
+    check_conv_inputs(ctx, 1, /*channels_last=*/true);
     const auto& x = ctx.shape(0);
     const auto& w = ctx.shape(1);
-    TM_OP_CHECK(ctx, x.size() >= 3 && w.size() == x.size())
-        << "x and w must have the same rank (3 or more), got " << x.size() << " and " << w.size();
-    TM_OP_CHECK(ctx, ctx.attr_int("group", 1) == 1) << "only group 1 is supported";
     ConvShape s;
     s.n = x[0];
     s.c = x.back();
     s.m = w[0];
     TM_OP_CHECK(ctx, w[1] == s.c) << "w of shape [" << w[0] << ", " << w[1]
                                   << ", ...] does not fit " << s.c << " input channels";
-    std::vector<int64_t> in_spatial(x.begin() + 1, x.end() - 1);
-    if (ctx.has_attr("kernel_shape")) {
-      TM_OP_CHECK(ctx, ctx.attr_ints("kernel_shape") == spatial(w))
-          << "kernel_shape does not match the weight's spatial dims";
-    }
-    s.windows = sliding_windows(ctx, in_spatial, spatial(w));
-    if (ctx.has_input(2)) {
-      TM_OP_CHECK(ctx, ctx.shape(2) == std::vector<int64_t>{s.m})
-          << "the bias must have shape [" << s.m << "]";
-    }
+    s.windows = sliding_windows(ctx, {x.begin() + 1, x.end() - 1}, spatial(w));
+    check_bias(ctx, s.m);
     const ir::DType dtype = ctx.dtype(0), acc = accumulate_dtype(dtype);
     const size_t rank = s.windows.size();
     std::vector<size_t> wide;  // the window dims that are reduced over
@@ -168,13 +159,7 @@ OpDef nhwc_conv() {
             Index xi = {o[0]}, wi = {m, r.back()};
             std::vector<Expr> inside;
             for (size_t d = 0; d < rank; ++d) {
-              const Window& win = s.windows[d];
-              Expr pos = win.position(o[1 + d], k[d]);
-              if (win.needs_bounds_check()) {
-                inside.push_back(pos >= 0 && pos < win.in);
-                pos = clamp_index(pos, win.in);
-              }
-              xi.push_back(pos);
+              xi.push_back(s.windows[d].read_position(o[1 + d], k[d], &inside));
               wi.push_back(k[d]);
             }
             xi.push_back(r.back());
@@ -310,10 +295,7 @@ OpDef conv_transpose() {
     check_float(ctx, 0);
     ConvShape s = conv_transpose_shape(ctx);
     const size_t rank = s.windows.size();
-    if (ctx.has_input(2)) {
-      TM_OP_CHECK(ctx, ctx.shape(2) == std::vector<int64_t>{s.m})
-          << "the bias must have shape [" << s.m << "]";
-    }
+    check_bias(ctx, s.m);
     const ir::DType dtype = ctx.dtype(0), acc = accumulate_dtype(dtype);
     const int64_t cg = s.c / s.group, mg = s.m / s.group;
     ir::Var xp = ctx.param(0), wp = ctx.param(1);

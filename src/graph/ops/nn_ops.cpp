@@ -17,6 +17,14 @@ ir::Expr Window::position(const ir::Expr& o, const ir::Expr& k) const {
   return p + (dilation == 1 ? k : k * dilation);
 }
 
+ir::Expr Window::read_position(const ir::Expr& o, const ir::Expr& k,
+                               std::vector<ir::Expr>* inside) const {
+  ir::Expr p = position(o, k);
+  if (!needs_bounds_check()) return p;
+  inside->push_back(p >= 0 && p < in);
+  return clamp_index(p, in);
+}
+
 std::vector<Window> sliding_windows(const OpContext& ctx, const std::vector<int64_t>& in_spatial,
                                     const std::vector<int64_t>& kernel, bool ceil_mode) {
   const size_t rank = in_spatial.size();

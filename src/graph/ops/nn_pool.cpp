@@ -47,15 +47,8 @@ Pool pool_geometry(const OpContext& ctx, bool channels_last = false) {
 Index window_index(const Pool& p, const Index& o, const Index& r, std::vector<Expr>* inside) {
   Index xi = {o[0]};
   if (!p.channels_last) xi.push_back(o[1]);
-  for (size_t d = 0; d < p.windows.size(); ++d) {
-    const Window& w = p.windows[d];
-    Expr pos = w.position(p.at(o, d), r[d]);
-    if (w.needs_bounds_check()) {
-      inside->push_back(pos >= 0 && pos < w.in);
-      pos = clamp_index(pos, w.in);
-    }
-    xi.push_back(pos);
-  }
+  for (size_t d = 0; d < p.windows.size(); ++d)
+    xi.push_back(p.windows[d].read_position(p.at(o, d), r[d], inside));
   if (p.channels_last) xi.push_back(o.back());
   return xi;
 }

@@ -23,6 +23,9 @@ struct Window {
   bool needs_bounds_check() const;
   // The input position read by output position `o` at window offset `k`.
   ir::Expr position(const ir::Expr& o, const ir::Expr& k) const;
+  // The same clamped into [0, in), for a read that is always in range; where the window can
+  // leave the input, the condition that it does not is appended to `inside`.
+  ir::Expr read_position(const ir::Expr& o, const ir::Expr& k, std::vector<ir::Expr>* inside) const;
 };
 
 // The windows of a convolution or pooling over `in_spatial`, from the attributes strides,

@@ -18,11 +18,14 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "graph/passes/pattern.h"
 #include "taskmap/graph/op_registry.h"
 #include "taskmap/graph/rewrites.h"
 
 namespace taskmap::graph {
 namespace {
+
+using patterns::attr_or;
 
 const std::vector<int64_t> kToNhwc = {0, 2, 3, 1};
 const std::vector<int64_t> kToNchw = {0, 3, 1, 2};
@@ -42,9 +45,12 @@ bool is_rank4_f32(const Tensor& t) {
 }
 
 bool is_grouped_conv(const OperatorNode& op) {
-  if (op.type != "Conv" || !op.domain.empty()) return false;
-  auto group = op.attrs.find("group");
-  return group != op.attrs.end() && std::get<int64_t>(group->second) != 1;
+  return op.type == "Conv" && op.domain.empty() && attr_or<int64_t>(op, "group", 1) != 1;
+}
+
+// A one-element constant, which broadcasts the same in either layout.
+bool is_scalar_constant(const Tensor& t) {
+  return t && t->is_constant() && t->constant.numel() == 1;
 }
 
 bool is_elementwise(const OperatorNode& op) {
@@ -116,7 +122,8 @@ Shape permuted(const Shape& shape, const std::vector<int64_t>& perm) {
 
 class ChannelsLast {
  public:
-  explicit ChannelsLast(const Graph& graph) : graph_(graph), excluded_(next_to_grouped(graph)) {}
+  ChannelsLast(const Graph& graph, std::unordered_set<const OperatorNode*> excluded)
+      : graph_(graph), excluded_(std::move(excluded)) {}
 
   Graph run() {
     out_.name = graph_.name;
@@ -140,13 +147,17 @@ class ChannelsLast {
   }
 
  private:
-  // A copy of `t` in the new graph (its NCHW view).
+  // A copy of `t` in the new graph (its NCHW view), produced by nothing yet.
   Tensor fresh(const Tensor& t) {
     auto copy = std::make_shared<TensorNode>(*t);
     copy->producer = nullptr;
     copy->producer_output = 0;
-    nchw_[t.get()] = copy;
-    return copy;
+    return nchw_[t.get()] = copy;
+  }
+
+  // The channels-last tensor standing for `t` (an output of the input graph) in the new graph.
+  Tensor nhwc_output(const Tensor& t) {
+    return nhwc_[t.get()] = make_tensor(t->name + "/nhwc", t->dtype, permuted(t->shape, kToNhwc));
   }
 
   // `t` in the new graph, channels last or not; a Transpose of the other view when missing.
@@ -162,20 +173,16 @@ class ChannelsLast {
       if (!channels_last) return copy;
       other = nchw_.find(t.get());
     }
+    const Tensor source = other->second;
     // The NCHW view is the tensor of the input graph: it keeps its name (a graph output's).
-    Tensor result = channels_last
-                        ? make_tensor(t->name + "/nhwc", t->dtype, permuted(t->shape, kToNhwc))
-                        : std::make_shared<TensorNode>(*t);
-    result->producer = nullptr;
-    result->producer_output = 0;
+    Tensor result = channels_last ? nhwc_output(t) : fresh(t);
     auto transpose = std::make_shared<OperatorNode>();
     transpose->type = "Transpose";
     transpose->name = t->name + (channels_last ? "/to_nhwc" : "/to_nchw");
     transpose->attrs["perm"] = channels_last ? kToNhwc : kToNchw;
-    transpose->inputs = {other->second};
+    transpose->inputs = {source};
     transpose->outputs = {result};
     out_.add(transpose);
-    views[t.get()] = result;
     return result;
   }
 
@@ -210,17 +217,15 @@ class ChannelsLast {
     if (!op.domain.empty() || op.outputs.size() != 1 || !is_rank4_f32(op.outputs[0])) return false;
     const bool concat = op.type == "Concat";
     if (concat) {
-      auto axis = op.attrs.find("axis");
-      if (axis == op.attrs.end()) return false;
-      const int64_t a = std::get<int64_t>(axis->second);
-      if (a != 1 && a != -3) return false;
+      const std::optional<int64_t> axis = attr_or<int64_t>(op, "axis", 0);
+      if (axis != 1 && axis != -3) return false;
     } else if (!elementwise_types().count(op.type)) {
       return false;
     }
     bool any = false;
     for (const Tensor& t : op.inputs) {
       if (!t) continue;
-      if (t->is_constant() && t->constant.numel() == 1 && !concat) continue;
+      if (is_scalar_constant(t) && !concat) continue;
       if (!has_nhwc(t) || (!concat && t->shape != op.outputs[0]->shape)) return false;
       any = true;
     }
@@ -231,22 +236,11 @@ class ChannelsLast {
   // are channels last.
   void copy(const OperatorNode& op, bool channels_last) {
     auto node = std::make_shared<OperatorNode>(op);
-    for (Tensor& t : node->inputs) {
-      const bool rank4 =
-          t && t->shape.size() == 4 && !(t->is_constant() && t->constant.numel() == 1);
-      t = view(t, channels_last && rank4);
-    }
+    for (Tensor& t : node->inputs)
+      t = view(t, channels_last && t && t->shape.size() == 4 && !is_scalar_constant(t));
     if (channels_last && op.type == "Concat") node->attrs["axis"] = int64_t{3};
-    for (size_t i = 0; i < node->outputs.size(); ++i) {
-      const Tensor& t = op.outputs[i];
-      if (!t) continue;
-      if (channels_last) {
-        node->outputs[i] = make_tensor(t->name + "/nhwc", t->dtype, permuted(t->shape, kToNhwc));
-        nhwc_[t.get()] = node->outputs[i];
-      } else {
-        node->outputs[i] = fresh(t);
-      }
-    }
+    for (Tensor& t : node->outputs)
+      if (t) t = channels_last ? nhwc_output(t) : fresh(t);
     out_.add(node);
   }
 
@@ -272,9 +266,7 @@ class ChannelsLast {
     node->inputs[0] = view(op.inputs[0], true);
     node->inputs[1] = make_constant(op.inputs[1]->name + "/nhwc", permuted_pads);
     if (node->inputs.size() > 2) node->inputs[2] = view(op.inputs[2], false);
-    const Tensor& y = op.outputs[0];
-    node->outputs = {make_tensor(y->name + "/nhwc", y->dtype, permuted(y->shape, kToNhwc))};
-    nhwc_[y.get()] = node->outputs[0];
+    node->outputs = {nhwc_output(op.outputs[0])};
     out_.add(node);
   }
 
@@ -287,9 +279,7 @@ class ChannelsLast {
     node->opset = 0;
     node->inputs[0] = view(op.inputs[0], true);
     for (size_t i = 1; i < node->inputs.size(); ++i) node->inputs[i] = view(op.inputs[i], false);
-    const Tensor& y = op.outputs[0];
-    node->outputs = {make_tensor(y->name + "/nhwc", y->dtype, permuted(y->shape, kToNhwc))};
-    nhwc_[y.get()] = node->outputs[0];
+    node->outputs = {nhwc_output(op.outputs[0])};
     out_.add(node);
   }
 
@@ -302,11 +292,11 @@ class ChannelsLast {
 }  // namespace
 
 Graph channels_last(const Graph& graph) {
-  const std::unordered_set<const OperatorNode*> excluded = next_to_grouped(graph);
+  std::unordered_set<const OperatorNode*> excluded = next_to_grouped(graph);
   bool any = false;
   for (const Operator& op : graph.ops) any |= converts(*op) && !excluded.count(op.get());
   if (!any) return graph;
-  return ChannelsLast(graph).run();
+  return ChannelsLast(graph, std::move(excluded)).run();
 }
 
 }  // namespace taskmap::graph

@@ -176,11 +176,7 @@ class ReductionLowerer : public IRMutator {
     }
     stmts_.push_back(loop);
     if (arg) return pos;
-    if (op->op == ReduceOp::mean) {
-      int64_t count =
-          std::accumulate(op->extents.begin(), op->extents.end(), int64_t{1}, std::multiplies<>());
-      return acc / make_const(acc_t, static_cast<double>(count));
-    }
+    if (op->op == ReduceOp::mean) return acc / make_const(acc_t, static_cast<double>(terms));
     return acc;
   }
 

@@ -297,9 +297,8 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
   // Vectorize along the output's last axis (stores run along memory, B reads along rows)
   // unless the other side wastes much less of the register tile on padding: a 7 × 7 image has
   // 49 columns, and one vector-wide panel of 64 would be a quarter empty.
-  auto padded = [&](const GemmForm& g) {
-    return static_cast<double>(round_up(g.m_size, plan.config.micro_m) *
-                               round_up(g.n_size, plan.config.micro_n));
+  auto padded = [](const GemmForm& g, const GemmConfig& c) {
+    return static_cast<double>(round_up(g.m_size, c.micro_m) * round_up(g.n_size, c.micro_n));
   };
   GemmForm flipped = transposed(*form);
   auto constant_b = [&](const GemmForm& g) {
@@ -309,12 +308,13 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
   // constant: a channels-last image as B, its pixels along n, measured 2.2x slower than 96
   // channels padded to 128.)
   auto gathered_b = [&](const GemmForm& g) { return !constant_b(g) && !b_runs_along_n(g); };
-  bool flip = padded(flipped) < 0.9 * padded(*form) && !(gathered_b(flipped) && constant_b(*form));
+  bool flip = padded(flipped, plan.config) < 0.9 * padded(*form, plan.config) &&
+              !(gathered_b(flipped) && constant_b(*form));
   // A B that is packed per call and read across memory (a strided window) moves one element
   // at a time; when the other factor is constant, vectorizing along it leaves the per-call
   // packing to A, which reads along k (ResNet-50's stride-2 convolutions run 1.5x faster).
   if (!flip && !constant_b(*form) && !b_runs_along_n(*form) && constant_b(flipped) &&
-      padded(flipped) <= 1.15 * padded(*form))
+      padded(flipped, plan.config) <= 1.15 * padded(*form, plan.config))
     flip = true;
   plan.form = flip ? flipped : *form;
   // Panels half as wide and twice as tall (the same accumulators) where the columns fill them
@@ -325,9 +325,8 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
   narrow.micro_m *= 2;
   narrow.micro_n /= 2;
   narrow.tile_m = round_up(narrow.tile_m, narrow.micro_m);
-  const double narrow_padded = static_cast<double>(round_up(plan.form.m_size, narrow.micro_m) *
-                                                   round_up(plan.form.n_size, narrow.micro_n));
-  if (narrow.micro_n >= 2 * narrow.lanes && narrow_padded < 0.9 * padded(plan.form))
+  if (narrow.micro_n >= 2 * narrow.lanes &&
+      padded(plan.form, narrow) < 0.9 * padded(plan.form, plan.config))
     plan.config = narrow;
   const bool constant_a =
       reads_only_constants(task, plan.form.a, plan.form.batch_size, constant_inputs);
