@@ -78,15 +78,20 @@ class GuardedLoadHoister : public IRMutator {
     }
 
    private:
+    // Loads in range combined by float arithmetic (a depthwise window's x * w): evaluating it
+    // where the select would not cannot fault or trap.
     bool safe_load(const Expr& e) const {
-      const auto* load = e.as<LoadNode>();
-      return load != nullptr && h_.in_range(load);
+      if (const auto* load = e.as<LoadNode>()) return h_.in_range(load);
+      const auto* b = e.as<BinaryNode>();
+      if (b == nullptr || !e.dtype().is_float() || !b->type.is_scalar()) return false;
+      if (b->op != BinaryOp::add && b->op != BinaryOp::sub && b->op != BinaryOp::mul) return false;
+      return (safe_load(b->a) || is_plain(b->a)) && (safe_load(b->b) || is_plain(b->b));
     }
     static bool is_plain(const Expr& e) {
       return e.as<FloatImmNode>() || e.as<IntImmNode>() || e.as<VarNode>();
     }
     Expr take(const Expr& arm) {
-      if (!arm.as<LoadNode>()) return arm;
+      if (is_plain(arm)) return arm;
       Var v = var("guarded", arm.dtype());
       out_.emplace_back(v, arm);
       return v;

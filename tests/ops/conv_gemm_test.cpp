@@ -216,7 +216,8 @@ TEST(ConvGemm, ImageAsAPacksAlongPixels) {
 
 // NhwcConv (the layout pass's channels-last convolution): the image is A, its channels the last
 // reduction axis. Where they come in whole vectors it is packed as rows of runs of channels;
-// a 1×1 window reads it in place; 3 channels (a stem) take the panels. Every target's kernels
+// a 1×1 window reads it in place; 3 channels (a stem) take the panels; 96 and 16 output
+// channels take narrower register tiles. Every target's kernels
 // match the NCHW reference on the same data.
 TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
   struct Expected {
@@ -231,6 +232,7 @@ TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
       {{{1, 16, 11, 11}, 128, {3, 3}, {2, 2}, {1, 1, 1, 1}, {2, 1}, false}, true, false},
       {{{1, 40, 7, 7}, 64, {1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, false}, false, true},
       {{{1, 64, 9, 9}, 64, {1, 1}, {2, 2}, {0, 0, 0, 0}, {1, 1}, false}, false, true},
+      {{{1, 32, 9, 9}, 16, {1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, false}, false, true},
       {{{1, 3, 15, 15}, 64, {7, 7}, {2, 2}, {3, 3, 3, 3}, {1, 1}, false}, false, false},
   };
   for (const CpuTarget& target :
@@ -250,6 +252,11 @@ TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
       if (e.conv.out_channels == 96 && schedules::default_gemm_config(target).micro_n == 64) {
         EXPECT_EQ(plan->config.micro_n, 32) << what;
         EXPECT_EQ(plan->config.micro_m, 12) << what;
+      }
+      // 16 channels take one panel of 16, 24 rows tall.
+      if (e.conv.out_channels == 16 && schedules::default_gemm_config(target).micro_n == 64) {
+        EXPECT_EQ(plan->config.micro_n, 16) << what;
+        EXPECT_EQ(plan->config.micro_m, 24) << what;
       }
       if (e.rows) {
         EXPECT_EQ(plan->tiling.block_k % plan->a_rows_run, 0) << what;

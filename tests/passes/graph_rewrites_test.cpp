@@ -214,10 +214,10 @@ TEST(ChannelsLast, ConvolutionChainRunsChannelsLastWithTransposesAtItsEdges) {
 TEST(ChannelsLast, LeavesNarrowGroupedAndNeighbouringConvolutions) {
   GraphBuilder b("nchw_convs", 6);
   Tensor x = b.input("x", ir::f32, {1, 3, 8, 8});
-  Tensor y = b.conv2d(x, b.weight({24, 3, 3, 3}), nullptr);            // 24 channels of 32 columns
-  y = b.relu(b.conv2d(y, b.weight({64, 24, 1, 1}), nullptr));          // its image stays NCHW
-  y = b.conv2d(y, b.weight({64, 1, 3, 3}), nullptr, {.group = 64});    // depthwise
-  y = b.relu(b.conv2d(b.relu(y), b.weight({32, 64, 1, 1}), nullptr));  // after the depthwise
+  Tensor y = b.conv2d(x, b.weight({8, 3, 3, 3}), nullptr);             // 8 channels of 16 columns
+  y = b.relu(b.conv2d(y, b.weight({64, 8, 1, 1}), nullptr));           // its image stays NCHW
+  y = b.conv2d(y, b.weight({64, 2, 3, 3}), nullptr, {.group = 32});    // grouped, not depthwise
+  y = b.relu(b.conv2d(b.relu(y), b.weight({32, 64, 1, 1}), nullptr));  // after the grouped one
   b.output(y);
   Graph g = specialized(b.build());
   EXPECT_EQ(channels_last(g).ops.size(), g.ops.size());
@@ -229,6 +229,41 @@ TEST(ChannelsLast, LeavesNarrowGroupedAndNeighbouringConvolutions) {
   z = c.relu(c.conv2d(z, c.weight({64, 32, 1, 1}), nullptr));
   c.output(c.relu(c.conv2d(z, c.weight({32, 64, 1, 1}), nullptr)));
   EXPECT_EQ(count_in(channels_last(specialized(c.build())), "NhwcConv", kTaskmapDomain), 2);
+}
+
+// MobileNetV2's blocks run channels last end to end: the depthwise layers as
+// NhwcDepthwiseConv with their weights transposed to [kh, kw, C], the narrow projections
+// (16 and 24 channels) as NhwcConv, so that only the graph's edges transpose.
+TEST(ChannelsLast, DepthwiseBlocksRunChannelsLast) {
+  GraphBuilder b("mobile_blocks", 9);
+  Tensor x = b.input("x", ir::f32, {1, 16, 13, 13});
+  Tensor e = b.relu6(b.conv2d(x, b.weight({96, 16, 1, 1}), b.uniform({96}, -0.1, 0.1)));
+  Tensor d = b.relu6(b.conv2d(e, b.weight({96, 1, 3, 3}), b.uniform({96}, -0.1, 0.1),
+                              {.strides = {2, 2}, .pads = {1, 1, 1, 1}, .group = 96}));
+  Tensor p = b.conv2d(d, b.weight({24, 96, 1, 1}), nullptr);
+  e = b.relu6(b.conv2d(p, b.weight({144, 24, 1, 1}), nullptr));
+  d = b.relu6(b.conv2d(e, b.weight({144, 1, 3, 3}), nullptr, {.pads = {1, 1, 1, 1}, .group = 144}));
+  b.output(b.add(b.conv2d(d, b.weight({24, 144, 1, 1}), nullptr), p));
+  Graph g = specialized(b.build());
+  Graph r = channels_last(g);
+  r.validate();
+  EXPECT_EQ(count_in(r, "NhwcDepthwiseConv", kTaskmapDomain), 2);
+  EXPECT_EQ(count_in(r, "NhwcConv", kTaskmapDomain), 4);
+  EXPECT_EQ(count(r, "Transpose"), 2);  // the input and the output
+  for (const Operator& op : r.ops) {
+    if (op->type == "NhwcDepthwiseConv") {
+      const NDArray& w = op->inputs[1]->constant;
+      ASSERT_EQ(w.shape().size(), 3u);
+      EXPECT_EQ(w.shape()[0], 3);
+      EXPECT_EQ(w.shape()[1], 3);
+    }
+  }
+  expect_same_outputs(g, r);
+  ModelOptions nchw;
+  nchw.channels_last = false;
+  std::mt19937_64 rng(12);
+  std::vector<NDArray> inputs = {random_array(g.inputs[0], rng)};
+  expect_close(Model(g).run(inputs), Model(g, nchw).run(inputs), "channels last vs NCHW");
 }
 
 // The channels-last compile of a model agrees with the NCHW one (every template path the

@@ -152,6 +152,30 @@ TEST(HoistGuardedLoads, BlendsInRangeLoadsUnderInvariantConditions) {
   EXPECT_EQ(count(clamped, "select("), 2) << clamped;  // the varying condition, the store
 }
 
+// A depthwise window's term, select(inside, x * w, 0): the whole product is hoisted (its loads
+// are clamped in range); a quotient is not (it could trap on integers, or divide by zero where
+// the select would not).
+TEST(HoistGuardedLoads, BlendsProductsOfInRangeLoads) {
+  KernelBuilder kb("depthwise");
+  Var x = kb.param("x", Type::tensor(f32, {4, 16}));
+  Var w = kb.param("w", Type::tensor(f32, {3, 16}));
+  Var y = kb.param("y", Type::tensor(f32, {4, 16}));
+  kb.for_range("i", 4, [&](const Var& i) {
+    kb.for_range("c", 16, LoopHint::vectorize(), [&](const Var& c) {
+      Var acc = kb.scalar("acc", f32, float_imm(0.0));
+      kb.assign(acc,
+                acc + select(i > 0, load(x, {max(i - 1, 0), c}) * load(w, {0, c}), float_imm(0.0)));
+      kb.assign(acc,
+                acc + select(i < 3, load(x, {min(i + 1, 3), c}) / load(w, {2, c}), float_imm(0.0)));
+      kb.store(y, {i, c}, acc);
+    });
+  });
+  const std::string text = to_string(hoist_guarded_loads(kb.build()));
+  EXPECT_EQ(count(text, "blend<f32>("), 1) << text;
+  EXPECT_EQ(count(text, "let guarded"), 1) << text;
+  EXPECT_EQ(count(text, "select("), 1) << text;
+}
+
 TEST(Pipeline, ListsItsPassesInOrder) {
   std::vector<std::string> names;
   for (const Pass& p : lowering_passes()) names.emplace_back(p.name);

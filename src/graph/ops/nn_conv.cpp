@@ -113,6 +113,28 @@ OpDef conv() {
   return def;
 }
 
+// x[xi] · w[wi] in `acc`, zero where a window position falls outside the input (`inside`).
+Expr padded_product(const ir::Var& x, const Index& xi, const ir::Var& w, const Index& wi,
+                    const std::vector<Expr>& inside, ir::DType acc) {
+  Expr value = ir::cast(acc, ir::load(x, xi)) * ir::cast(acc, ir::load(w, wi));
+  if (inside.empty()) return value;
+  return ir::select(all_of(inside), value, ir::make_const(acc, 0));
+}
+
+// A channels-last output: [n, each window's output size..., channels].
+std::vector<int64_t> nhwc_shape(int64_t n, const std::vector<Window>& windows, int64_t channels) {
+  std::vector<int64_t> shape = {n};
+  for (const Window& win : windows) shape.push_back(win.out);
+  shape.push_back(channels);
+  return shape;
+}
+
+// `sum` plus the optional bias (input 2) of output channel `channel`.
+Expr with_bias(const OpContext& ctx, Expr sum, const Expr& channel) {
+  if (!ctx.has_input(2)) return sum;
+  return sum + ir::cast(sum.dtype(), ir::load(ctx.param(2), {channel}));
+}
+
 // NhwcConv (domain "taskmap"; the layout pass makes it from a Conv): the same convolution on
 // channels-last tensors, x [N, spatial..., C] -> y [N, out..., M], with Conv's attributes and
 // its weight as Conv has it, [M, C, k...] (a constant, packed at compile time either way). The
@@ -145,11 +167,8 @@ OpDef nhwc_conv() {
       extents.push_back(s.windows[d].kernel);
     }
     extents.push_back(s.c);
-    std::vector<int64_t> out_shape = {s.n};
-    for (const Window& win : s.windows) out_shape.push_back(win.out);
-    out_shape.push_back(s.m);
     ir::Var xp = ctx.param(0), wp = ctx.param(1);
-    return {ir::compute("nhwc_conv", out_shape, [&](const Index& o) {
+    return {ir::compute("nhwc_conv", nhwc_shape(s.n, s.windows, s.m), [&](const Index& o) {
       const Expr m = o.back();
       Expr sum = sum_reduce(
           extents,
@@ -163,13 +182,59 @@ OpDef nhwc_conv() {
               wi.push_back(k[d]);
             }
             xi.push_back(r.back());
-            Expr value = ir::cast(acc, ir::load(xp, xi)) * ir::cast(acc, ir::load(wp, wi));
-            if (inside.empty()) return value;
-            return ir::select(all_of(inside), value, ir::make_const(acc, 0));
+            return padded_product(xp, xi, wp, wi, inside, acc);
           },
           acc);
-      if (ctx.has_input(2)) sum = sum + ir::cast(acc, ir::load(ctx.param(2), {m}));
-      return ir::cast(dtype, sum);
+      return ir::cast(dtype, with_bias(ctx, sum, m));
+    })};
+  };
+  return def;
+}
+
+// NhwcDepthwiseConv (domain "taskmap"; the layout pass makes it from a Conv with one group per
+// channel and one output channel per group): x [N, spatial..., C] -> y [N, out..., C], with
+// Conv's attributes (group = C) and its weight channels last too, [k..., C], so that a vector
+// of output channels reads one vector of the image and one of the weight per window position
+// (MobileNet's 3 x 3 layers). The weight is a constant the pass transposes at compile time.
+OpDef nhwc_depthwise_conv() {
+  OpDef def{"NhwcDepthwiseConv", kTaskmapDomain};
+  def.lower = [](const OpContext& ctx) -> Outputs {
+    check_float(ctx, 0);
+    const auto& x = ctx.shape(0);
+    const auto& w = ctx.shape(1);
+    TM_OP_CHECK(ctx, x.size() >= 3 && w.size() + 1 == x.size())
+        << "x [N, spatial..., C] and w [k..., C] must differ by one in rank, got " << x.size()
+        << " and " << w.size();
+    const int64_t c = x.back();
+    TM_OP_CHECK(ctx, w.back() == c && ctx.attr_int("group", 1) == c)
+        << "a depthwise convolution needs w [k..., " << c << "] and group " << c << ", got w "
+        << shape_str(w) << " and group " << ctx.attr_int("group", 1);
+    const std::vector<int64_t> kernel(w.begin(), w.end() - 1);
+    if (ctx.has_attr("kernel_shape")) {
+      TM_OP_CHECK(ctx, ctx.attr_ints("kernel_shape") == kernel)
+          << "kernel_shape does not match the weight's spatial dims";
+    }
+    const std::vector<Window> windows = sliding_windows(ctx, {x.begin() + 1, x.end() - 1}, kernel);
+    check_bias(ctx, c);
+    const ir::DType dtype = ctx.dtype(0), acc = accumulate_dtype(dtype);
+    ir::Var xp = ctx.param(0), wp = ctx.param(1);
+    return {ir::compute("nhwc_depthwise_conv", nhwc_shape(x[0], windows, c), [&](const Index& o) {
+      const Expr channel = o.back();
+      Expr sum = sum_reduce(
+          kernel,
+          [&](const Index& k) {
+            Index xi = {o[0]}, wi;
+            std::vector<Expr> inside;
+            for (size_t d = 0; d < windows.size(); ++d) {
+              xi.push_back(windows[d].read_position(o[1 + d], k[d], &inside));
+              wi.push_back(k[d]);
+            }
+            xi.push_back(channel);
+            wi.push_back(channel);
+            return padded_product(xp, xi, wp, wi, inside, acc);
+          },
+          acc);
+      return ir::cast(dtype, with_bias(ctx, sum, channel));
     })};
   };
   return def;
@@ -340,6 +405,7 @@ OpDef conv_transpose() {
 void register_conv_ops(std::vector<OpDef>& defs) {
   defs.push_back(conv());
   defs.push_back(nhwc_conv());
+  defs.push_back(nhwc_depthwise_conv());
   defs.push_back(conv_transpose());
   defs.push_back(conv_integer());
   defs.push_back(qlinear_conv());

@@ -57,10 +57,24 @@ bool is_elementwise(const OperatorNode& op) {
   return op.domain.empty() && elementwise_types().count(op.type) > 0;
 }
 
-// The convolutions next to a grouped one (MobileNet's depthwise layers), through chains of
-// elementwise operators either way. Grouped convolutions have no channels-last template, so
-// these stay NCHW: the transposes around every depthwise layer cost more than the layout
-// saves (MobileNetV2 took 12.6 ms instead of 9.5 with its pointwise layers channels last).
+// A 2-D depthwise Conv (one group per channel, one output channel each) with a constant weight:
+// NhwcDepthwiseConv runs it channels last, vectorized along the channels.
+bool is_depthwise(const OperatorNode& op) {
+  if (!is_grouped_conv(op) || op.inputs.size() < 2) return false;
+  const Tensor& x = op.inputs[0];
+  const Tensor& w = op.inputs[1];
+  if (!is_rank4_f32(x) || !is_rank4_f32(op.outputs[0]) || !w || !w->is_constant() ||
+      w->dtype != ir::f32 || w->shape.size() != 4 || !is_known(w->shape))
+    return false;
+  const int64_t channels = known_sizes(x->shape)[1];
+  const std::vector<int64_t> ws = known_sizes(w->shape);
+  return attr_or<int64_t>(op, "group", 1) == channels && ws[0] == channels && ws[1] == 1;
+}
+
+// The convolutions next to a grouped one that has no channels-last form, through chains of
+// elementwise operators either way: these stay NCHW, as the transposes around the grouped
+// convolution would cost more than the layout saves (MobileNetV2 took 12.6 ms instead of 9.5
+// with its pointwise layers channels last and its depthwise layers NCHW).
 std::unordered_set<const OperatorNode*> next_to_grouped(const Graph& graph) {
   std::unordered_map<const TensorNode*, std::vector<const OperatorNode*>> readers;
   for (const Operator& op : graph.ops)
@@ -68,7 +82,7 @@ std::unordered_set<const OperatorNode*> next_to_grouped(const Graph& graph) {
       if (t) readers[t.get()].push_back(op.get());
   std::unordered_set<const OperatorNode*> out;
   for (const Operator& op : graph.ops) {
-    if (!is_grouped_conv(*op)) continue;
+    if (!is_grouped_conv(*op) || is_depthwise(*op)) continue;
     // Back from its image to the operator that computed it.
     for (Tensor t = op->inputs[0]; t && t->producer;) {
       const OperatorNode* p = t->producer;
@@ -105,13 +119,11 @@ bool converts(const OperatorNode& op) {
   const Tensor& x = op.inputs[0];
   const Tensor& w = op.inputs[1];
   if (!is_rank4_f32(x) || !is_rank4_f32(op.outputs[0]) || !w || !w->is_constant()) return false;
-  // Channels last, the output channels are the GEMM's columns, vectorized in panels of 32 or
-  // 64 (the AVX-512 register tiles; narrower targets waste less): 16, 24, 48 or 80 channels
-  // would waste a third of the tile or more, where NCHW can run along the pixels instead
-  // (Inception-v3's 32-channel 3 x 3 convolution, with panels of 64: 5.0 ms NCHW, 8.3 ms
-  // channels last).
+  // Channels last, the output channels are the GEMM's columns, vectorized in panels of 64, 32
+  // or 16 (the AVX-512 register tiles; narrower targets waste less): fewer than 16 channels,
+  // or a count wasting more than a quarter of its last panel, runs NCHW along the pixels.
   const int64_t out_channels = known_sizes(w->shape)[0];
-  return 5 * ((out_channels + 31) / 32 * 32) <= 6 * out_channels;
+  return 3 * ((out_channels + 15) / 16 * 16) <= 4 * out_channels;
 }
 
 Shape permuted(const Shape& shape, const std::vector<int64_t>& perm) {
@@ -132,6 +144,8 @@ class ChannelsLast {
     for (const Operator& op : graph_.ops) {
       if (converts(*op) && !excluded_.count(op.get()) && !image_stays_nchw(*op)) {
         convert(*op, "NhwcConv");
+      } else if (is_depthwise(*op) && has_nhwc(op->inputs[0])) {
+        depthwise(*op);
       } else if (pads_channels_last(*op)) {
         pad(*op);
       } else if (pools_channels_last(*op)) {
@@ -279,6 +293,27 @@ class ChannelsLast {
     node->opset = 0;
     node->inputs[0] = view(op.inputs[0], true);
     for (size_t i = 1; i < node->inputs.size(); ++i) node->inputs[i] = view(op.inputs[i], false);
+    node->outputs = {nhwc_output(op.outputs[0])};
+    out_.add(node);
+  }
+
+  // `op` (a depthwise Conv) as NhwcDepthwiseConv, its weight [C, 1, kh, kw] transposed to
+  // [kh, kw, C].
+  void depthwise(const OperatorNode& op) {
+    const NDArray& w = op.inputs[1]->constant;
+    const std::vector<int64_t>& ws = w.shape();
+    const int64_t channels = ws[0], taps = ws[2] * ws[3];
+    NDArray transposed(ir::f32, {ws[2], ws[3], channels});
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t k = 0; k < taps; ++k)
+        transposed.data<float>()[k * channels + c] = w.data<float>()[c * taps + k];
+    auto node = std::make_shared<OperatorNode>(op);
+    node->type = "NhwcDepthwiseConv";
+    node->domain = kTaskmapDomain;
+    node->opset = 0;
+    node->inputs[0] = view(op.inputs[0], true);
+    node->inputs[1] = make_constant(op.inputs[1]->name + "/hwc", transposed);
+    for (size_t i = 2; i < node->inputs.size(); ++i) node->inputs[i] = view(op.inputs[i], false);
     node->outputs = {nhwc_output(op.outputs[0])};
     out_.add(node);
   }

@@ -318,16 +318,19 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
     flip = true;
   plan.form = flip ? flipped : *form;
   // Panels half as wide and twice as tall (the same accumulators) where the columns fill them
-  // better: 96 output channels make three panels of 32, not two of 64 with a quarter empty.
-  // A 12 x 32 tile loads two b vectors and broadcasts 12 a values per 24 FMAs, within what the
-  // load ports take per step.
-  GemmConfig narrow = plan.config;
-  narrow.micro_m *= 2;
-  narrow.micro_n /= 2;
-  narrow.tile_m = round_up(narrow.tile_m, narrow.micro_m);
-  if (narrow.micro_n >= 2 * narrow.lanes &&
-      padded(plan.form, narrow) < 0.9 * padded(plan.form, plan.config))
-    plan.config = narrow;
+  // better: 96 output channels make three panels of 32, not two of 64 with a quarter empty, and
+  // 16 channels one panel of 16. A 12 x 32 tile loads two b vectors and broadcasts 12 a values
+  // per 24 FMAs, a 24 x 16 tile one b vector and 24 broadcasts, within what the load ports take
+  // per step. (The 6 x 16 tile of AVX2 stays two vectors wide: a 12 x 8 tile would load 13
+  // values per 12 FMAs, more than two load ports keep up with.)
+  const int64_t narrowest =
+      plan.config.micro_n >= 4 * plan.config.lanes ? plan.config.lanes : 2 * plan.config.lanes;
+  for (GemmConfig narrow = plan.config; narrow.micro_n / 2 >= narrowest;) {
+    narrow.micro_m *= 2;
+    narrow.micro_n /= 2;
+    narrow.tile_m = round_up(narrow.tile_m, narrow.micro_m);
+    if (padded(plan.form, narrow) < 0.9 * padded(plan.form, plan.config)) plan.config = narrow;
+  }
   const bool constant_a =
       reads_only_constants(task, plan.form.a, plan.form.batch_size, constant_inputs);
   const bool b_per_call = !constant_b(plan.form);
