@@ -92,6 +92,17 @@ TEST(Gemm, TemplateMatchesReference) {
   EXPECT_GE(in_place, 4) << "too few problems read A in place";
 }
 
+// 49 rows (a 7 x 7 image) take register tiles 7 rows tall where AVX-512 has the registers for
+// them (28 accumulators), and 6 elsewhere; both match the reference in the test above.
+TEST(Gemm, SevenRowTilesFitFortyNineRows) {
+  Task task = linear_task({1, 49, 512, 100});
+  for (const CpuTarget& target : {CpuTarget::parse("cpu:avx512"), CpuTarget::parse("cpu:avx2")}) {
+    auto plan = schedules::plan_gemm(task, target);
+    ASSERT_TRUE(plan.has_value());
+    EXPECT_EQ(plan->config.micro_m, target.isa == CpuTarget::Isa::avx512 ? 7 : 6) << target.str();
+  }
+}
+
 // The micro-kernel asks for its output lines ahead of the epilogue: one per output vector
 // (MR rows × NR / lanes) where the output runs along the columns, one per column where a flipped
 // plan has it run along the rows.

@@ -331,6 +331,16 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
     narrow.tile_m = round_up(narrow.tile_m, narrow.micro_m);
     if (padded(plan.form, narrow) < 0.9 * padded(plan.form, plan.config)) plan.config = narrow;
   }
+  // A seventh more rows where they fill the panels better: 49 pixels (a 7 x 7 image) make 7
+  // panels of 7 rows, not 9 of 6 with 5 rows idle (ResNet-50's last stage: 2.44 -> 2.17 ms a
+  // 3 x 3 layer). 28 accumulators and 4 b vectors take all 32 registers, so this needs
+  // AVX-512, whose FMA broadcasts its a value straight from memory.
+  if (plan.config.lanes >= 16 && plan.config.micro_m % 6 == 0) {
+    GemmConfig tall = plan.config;
+    tall.micro_m = plan.config.micro_m / 6 * 7;
+    tall.tile_m = round_up(tall.tile_m, tall.micro_m);
+    if (padded(plan.form, tall) < 0.98 * padded(plan.form, plan.config)) plan.config = tall;
+  }
   const bool constant_a =
       reads_only_constants(task, plan.form.a, plan.form.batch_size, constant_inputs);
   const bool b_per_call = !constant_b(plan.form);
