@@ -5,6 +5,7 @@
 #include "taskmap/codegen/cpu_codegen.h"
 #include "taskmap/error.h"
 #include "taskmap/schedules/auto_scheduler.h"
+#include "taskmap/schedules/channels_last_window_cpu.h"
 #include "taskmap/schedules/depthwise_cpu.h"
 #include "taskmap/schedules/gemm_cpu.h"
 #include "taskmap/schedules/matmul_cpu.h"
@@ -40,6 +41,9 @@ ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target) {
     return schedules::depthwise_cpu(task, *plan);
   }
   if (auto plan = schedules::plan_pool(task, target)) return schedules::pool_cpu(task, *plan);
+  if (auto plan = schedules::plan_channels_last_window(task, target)) {
+    return schedules::channels_last_window_cpu(task, *plan);
+  }
   if (auto plan = schedules::plan_row_reduce(task, target)) {
     return schedules::row_reduce_cpu(task, *plan);
   }

@@ -47,6 +47,16 @@ class GuardedLoadHoister : public IRMutator {
     return bind(assign(op->var, value), hoisted);
   }
 
+  // A scalar declared with such a value (an accumulator's first term, whose load a fused
+  // Pad prologue masks) is declared bare, then assigned the blend.
+  Stmt mutate_Declare(const DeclareNode* op, const Stmt& self) override {
+    if (!op->init.defined() || !op->var.type().is_scalar()) return self;
+    std::vector<std::pair<Var, Expr>> hoisted;
+    Expr value = hoist(op->init, hoisted);
+    if (hoisted.empty()) return self;
+    return seq({declare(op->var, {}, op->scope), bind(assign(op->var, value), hoisted)});
+  }
+
  private:
   // Whether every index of `load` stays inside its tensor for every value of the loops around.
   bool in_range(const LoadNode* load) const {

@@ -160,8 +160,9 @@ TEST(Depthwise, WindowInteriorIsProven) {
   EXPECT_EQ(form->col_end, 56);
 }
 
-// A channels-last pool (the layout pass's NhwcAveragePool / NhwcMaxPool) goes to the
-// auto-scheduler, one vector of channels per output pixel: its padded window positions are loads
+// A channels-last pool (the layout pass's NhwcAveragePool / NhwcMaxPool) auto-scheduled (as
+// it is where its channels do not fill whole vectors), one vector of channels per output
+// pixel: its padded window positions are loads
 // under a condition that does not change along the channels, which hoist_guarded_loads turns
 // into blends so that GCC vectorizes the channel loop. Both match a reference on random data.
 TEST(Pool, ChannelsLastPaddedPoolsBlendTheirGuardedLoads) {
@@ -200,6 +201,72 @@ TEST(Pool, ChannelsLastPaddedPoolsBlendTheirGuardedLoads) {
           expected.push_back(type == "NhwcMaxPool" ? best : sum / count);
         }
     expect_close(y, expected, type, 1e-5);
+  }
+}
+
+// The channels-last windows (NhwcDepthwiseConv and the NHWC pools) take the channels-last
+// window template: interior tiles of pixels without masks, border pixels one at a time, channel
+// groups where the image has few rows. Each matches a reference on random data, strided and
+// padded, at both a large and a small image.
+TEST(ChannelsLastWindow, TemplateMatchesReference) {
+  struct Case {
+    std::string type;
+    Shape x;  // N, H, W, C
+    int64_t stride_h, stride_w;
+  };
+  const std::vector<Case> cases = {
+      {"NhwcDepthwiseConv", {1, 9, 13, 48}, 1, 1}, {"NhwcDepthwiseConv", {1, 9, 10, 32}, 2, 1},
+      {"NhwcDepthwiseConv", {2, 3, 6, 64}, 1, 2},  {"NhwcMaxPool", {1, 9, 10, 32}, 2, 1},
+      {"NhwcAveragePool", {1, 9, 10, 32}, 2, 1},   {"NhwcAveragePool", {1, 4, 12, 16}, 1, 1},
+  };
+  for (const Case& c : cases) {
+    const int64_t h = c.x[1], w = c.x[2], ch = c.x[3];
+    const int64_t oh = (h + 2 - 3) / c.stride_h + 1, ow = (w + 2 - 3) / c.stride_w + 1;
+    const bool conv = c.type == "NhwcDepthwiseConv";
+    graph::OperatorNode op;
+    op.type = op.name = c.type;
+    op.domain = graph::kTaskmapDomain;
+    op.attrs = {{"kernel_shape", Shape{3, 3}},
+                {"strides", Shape{c.stride_h, c.stride_w}},
+                {"pads", Shape{1, 1, 1, 1}}};
+    op.inputs.push_back(graph::make_tensor("x", ir::f32, graph::to_shape(c.x)));
+    if (conv) {
+      op.attrs["group"] = ch;
+      op.inputs.push_back(graph::make_tensor("w", ir::f32, {3, 3, ch}));
+      op.inputs.push_back(graph::make_tensor("b", ir::f32, {ch}));
+    }
+    op.outputs.push_back(graph::make_tensor("y", ir::f32, {}));
+    ir::Task task = graph::lower_operator(op).task;
+    const std::string what = c.type + " " + shape_str(c.x);
+    ir::Function kernel = implement_cpu(task, CpuTarget::host());
+    EXPECT_EQ(schedule_of(kernel).rfind("channels_last_window_cpu", 0), 0u) << what;
+    std::vector<CompiledKernel> compiled = compile_kernels({kernel}, CompileOptions{});
+    std::vector<float> x = random_data(numel(c.x)), wt = random_data(9 * ch),
+                       bias = random_data(ch), y = poisoned(c.x[0] * oh * ow * ch);
+    if (conv) {
+      compiled[0]({x.data(), wt.data(), bias.data(), y.data()});
+    } else {
+      compiled[0]({x.data(), y.data()});
+    }
+    std::vector<double> expected;
+    for (int64_t n = 0; n < c.x[0]; ++n)
+      for (int64_t i = 0; i < oh; ++i)
+        for (int64_t j = 0; j < ow; ++j)
+          for (int64_t k = 0; k < ch; ++k) {
+            double sum = 0, best = -INFINITY;
+            int count = 0;
+            for (int64_t r = 0; r < 3; ++r)
+              for (int64_t t = 0; t < 3; ++t) {
+                const int64_t hi = i * c.stride_h - 1 + r, wi = j * c.stride_w - 1 + t;
+                if (hi < 0 || hi >= h || wi < 0 || wi >= w) continue;
+                const double v = x[ravel({n, hi, wi, k}, c.x)];
+                sum += conv ? v * wt[(r * 3 + t) * ch + k] : v;
+                best = std::max(best, v);
+                ++count;
+              }
+            expected.push_back(conv ? sum + bias[k] : c.type == "NhwcMaxPool" ? best : sum / count);
+          }
+    expect_close(y, expected, what, 1e-5);
   }
 }
 

@@ -37,8 +37,9 @@
 namespace taskmap::schedules {
 
 struct WindowForm {
-  std::vector<ir::Var> axes;            // the output compute's axes: n, c, oh, ow
-  std::vector<int64_t> extents;         // N, C, OH, OW
+  bool channels_last = false;           // NHWC (see analyze_window)
+  std::vector<ir::Var> axes;            // the output compute's axes: n, c, oh, ow (n, oh, ow, c)
+  std::vector<int64_t> extents;         // N, C, OH, OW (N, OH, OW, C)
   std::vector<ir::Var> r_axes;          // the window's axes
   std::vector<int64_t> r_extents;       // their extents
   int64_t window = 1;                   // positions in the window (the product of r_extents)
@@ -49,13 +50,18 @@ struct WindowForm {
   // Output rows [row_begin, row_end) and columns [col_begin, col_end) need no masking: every
   // masking condition of `term` that reads oh (ow) alone is proven there for the whole window.
   int64_t row_begin = 0, row_end = 0, col_begin = 0, col_end = 0;
+  size_t row_axis() const { return channels_last ? 1 : 2; }  // oh
+  size_t col_axis() const { return channels_last ? 2 : 3; }  // ow
 };
 
 // The form of `task`, or nothing when it is not a sliding-window reduction this template
 // implements: not one f32 rank-4 output, not exactly one reduction that reads inputs (others
 // may only count window positions, as AveragePool's divisor does, and are unrolled into the
-// epilogue), a window larger than kMaxWindow, or a term that does not read ow.
-std::optional<WindowForm> analyze_window(const ir::Task& task);
+// epilogue), a window larger than kMaxWindow, or a term that does not read ow. NCHW, the window
+// must slide along memory (some load's last index reads ow and a window axis); channels last
+// (`channels_last`: the output is [N, OH, OW, C]), every load that moves with the pixel or the
+// window must read the channel alone as its last index.
+std::optional<WindowForm> analyze_window(const ir::Task& task, bool channels_last = false);
 constexpr int64_t kMaxWindow = 121;
 
 struct WindowConfig {

@@ -1,5 +1,6 @@
 #include "schedules/cpu/template_util.h"
 
+#include "taskmap/arith/simplify.h"
 #include "taskmap/ir/functor.h"
 
 namespace taskmap::schedules {
@@ -19,6 +20,44 @@ ir::Expr replace_reductions(const ir::Expr& value, const ir::Expr& with) {
   } replacer;
   replacer.with = with;
   return replacer.mutate(value);
+}
+
+std::vector<std::vector<ir::Expr>> window_positions(const std::vector<int64_t>& extents) {
+  int64_t count = 1;
+  for (int64_t e : extents) count *= e;
+  std::vector<std::vector<ir::Expr>> positions;
+  for (int64_t k = 0; k < count; ++k) {
+    std::vector<ir::Expr> index(extents.size());
+    int64_t rest = k;
+    for (size_t d = extents.size(); d-- > 0;) {
+      index[d] = ir::int_imm(rest % extents[d]);
+      rest /= extents[d];
+    }
+    positions.push_back(index);
+  }
+  return positions;
+}
+
+ir::Expr RangedEmitter::simplified(const ir::Expr& e) const {
+  return arith::simplify(e, &bounds_);
+}
+
+void RangedEmitter::loop(const std::string& name, int64_t extent, ir::LoopHint hint,
+                         const std::function<void(const ir::Var&)>& body) {
+  kb_.for_range(name, extent, hint, [&](const ir::Var& v) {
+    bounds_.bind_range(v, extent);
+    body(v);
+    bounds_.unbind(v);
+  });
+}
+
+void RangedEmitter::let(const std::string& name, const ir::Expr& value,
+                        const std::function<void(const ir::Var&)>& body) {
+  kb_.let(name, simplified(value), [&](const ir::Var& v) {
+    bounds_.bind(v, bounds_.bound(value));
+    body(v);
+    bounds_.unbind(v);
+  });
 }
 
 }  // namespace taskmap::schedules

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <limits>
 
 #include "schedules/cpu/template_util.h"
 #include "taskmap/arith/bound.h"
@@ -26,17 +25,6 @@ constexpr int64_t kMaxUnrolledBorder = 4;
 // The unrolled window of one tile (window positions × rows × vectors) stays below this.
 constexpr int64_t kMaxTileTerms = 512;
 
-double identity_value(ReduceOp op) {
-  const double inf = std::numeric_limits<double>::infinity();
-  return op == ReduceOp::max ? -inf : op == ReduceOp::min ? inf : 0.0;
-}
-
-// A term that leaves the accumulator as it is (a masked-out window position).
-bool is_identity(ReduceOp op, const Expr& e) {
-  const auto* imm = e.as<FloatImmNode>();
-  return imm != nullptr && imm->value == identity_value(op);
-}
-
 // A run of output columns: `count` tiles of `vectors` × `width` columns starting at `begin`
 // (a loop over the tiles when there are several). A tile runs its `width` lanes as one
 // vectorized loop (no loop for a single column).
@@ -46,19 +34,14 @@ struct Columns {
 
 // Emits the kernel body, knowing at every point the ranges of the variables in scope, so that
 // each region's terms simplify to what that region needs.
-class WindowEmitter {
+class WindowEmitter : RangedEmitter {
  public:
   WindowEmitter(KernelBuilder& kb, const WindowForm& f, const WindowConfig& cfg, Var out)
-      : kb_(kb), f_(f), cfg_(cfg), out_(std::move(out)) {
-    for (int64_t k = 0; k < f.window; ++k) {
-      std::vector<Expr> index(f.r_extents.size());
-      int64_t rest = k;
-      for (size_t d = f.r_extents.size(); d-- > 0;) {
-        index[d] = int_imm(rest % f.r_extents[d]);
-        rest /= f.r_extents[d];
-      }
-      positions_.push_back(index);
-    }
+      : RangedEmitter(kb),
+        f_(f),
+        cfg_(cfg),
+        out_(std::move(out)),
+        positions_(window_positions(f.r_extents)) {
     columns_ = column_plan();
   }
 
@@ -69,10 +52,6 @@ class WindowEmitter {
   using Rows = std::vector<Expr>;
 
   std::vector<Columns> column_plan() const;
-  void let(const std::string& name, const Expr& value, const std::function<void(const Var&)>& body);
-  void loop(const std::string& name, int64_t extent, LoopHint hint,
-            const std::function<void(const Var&)>& body);
-  Expr simplified(const Expr& e) const { return arith::simplify(e, &bounds_); }
   Expr term(const Expr& oh, const Expr& ow, int64_t k) const;
   Expr output(const Expr& acc, const Expr& oh, const Expr& ow) const;
   void tile(const Rows& rows, const std::function<Expr(const Expr&, int64_t)>& column,
@@ -81,11 +60,9 @@ class WindowEmitter {
   void row_block(const Rows& rows);
   void border_rows(int64_t begin, int64_t end);
 
-  KernelBuilder& kb_;
   const WindowForm& f_;
   const WindowConfig& cfg_;
   Var out_;
-  arith::BoundAnalyzer bounds_;
   Expr n_, c_;
   std::vector<std::vector<Expr>> positions_;  // the window axes' values at each position
   std::vector<Columns> columns_;
@@ -119,24 +96,6 @@ std::vector<Columns> WindowEmitter::column_plan() const {
   return plan;
 }
 
-void WindowEmitter::let(const std::string& name, const Expr& value,
-                        const std::function<void(const Var&)>& body) {
-  kb_.let(name, simplified(value), [&](const Var& v) {
-    bounds_.bind(v, bounds_.bound(value));
-    body(v);
-    bounds_.unbind(v);
-  });
-}
-
-void WindowEmitter::loop(const std::string& name, int64_t extent, LoopHint hint,
-                         const std::function<void(const Var&)>& body) {
-  kb_.for_range(name, extent, hint, [&](const Var& v) {
-    bounds_.bind_range(v, extent);
-    body(v);
-    bounds_.unbind(v);
-  });
-}
-
 Expr WindowEmitter::term(const Expr& oh, const Expr& ow, int64_t k) const {
   std::vector<std::pair<Var, Expr>> map = {
       {f_.axes[0], n_}, {f_.axes[1], c_}, {f_.axes[2], oh}, {f_.axes[3], ow}};
@@ -162,7 +121,7 @@ void WindowEmitter::tile(const Rows& rows, const std::function<Expr(const Expr&,
       for (size_t i = 0; i < rows.size(); ++i) {
         for (int64_t j = 0; j < vectors; ++j) {
           Expr t = term(rows[i], cols[j], k);
-          if (is_identity(f_.op, t)) continue;
+          if (is_reduction_identity(f_.op, t)) continue;
           Var& a = acc[i * vectors + j];
           if (!a.defined()) {
             a = kb_.scalar("acc", f32, t);
@@ -178,7 +137,7 @@ void WindowEmitter::tile(const Rows& rows, const std::function<Expr(const Expr&,
     for (size_t i = 0; i < rows.size(); ++i) {
       for (int64_t j = 0; j < vectors; ++j) {
         const Var& a = acc[i * vectors + j];
-        Expr value = a.defined() ? Expr(a) : float_imm(identity_value(f_.op));
+        Expr value = a.defined() ? Expr(a) : float_imm(reduction_identity(f_.op));
         kb_.store(out_, {n_, c_, rows[i], cols[j]}, output(value, rows[i], cols[j]));
       }
     }

@@ -82,6 +82,18 @@ class EpilogueMaker : public IRMutator {
   Expr acc_;
 };
 
+// Whether a load reads through any output or window axis (a weight or scalar read by
+// constant indices does not constrain the layout).
+bool reads_tensor_index(const LoadNode* ld, const WindowForm& f) {
+  for (const Expr& index : ld->indices) {
+    for (const Var& a : f.axes)
+      if (reads(index, a)) return true;
+    for (const Var& a : f.r_axes)
+      if (reads(index, a)) return true;
+  }
+  return false;
+}
+
 void conjuncts(const Expr& cond, std::vector<Expr>& out) {
   const auto* b = cond.as<BinaryNode>();
   if (b != nullptr && b->op == BinaryOp::logical_and) {
@@ -127,19 +139,19 @@ void find_interior(WindowForm& f) {
   bool separable = true;
   for (const Expr& c : conditions) {
     if (reads_tensor(c)) continue;  // data-dependent: no region removes it
-    const bool h = reads(c, f.axes[2]), w = reads(c, f.axes[3]);
+    const bool h = reads(c, f.axes[f.row_axis()]), w = reads(c, f.axes[f.col_axis()]);
     if (h && w) separable = false;
     if (h && !w) row_conditions.push_back(c);
     if (w && !h) col_conditions.push_back(c);
   }
   if (!separable) return;  // every row and column is a border
-  std::tie(f.row_begin, f.row_end) = proven_run(f, 2, row_conditions);
-  std::tie(f.col_begin, f.col_end) = proven_run(f, 3, col_conditions);
+  std::tie(f.row_begin, f.row_end) = proven_run(f, f.row_axis(), row_conditions);
+  std::tie(f.col_begin, f.col_end) = proven_run(f, f.col_axis(), col_conditions);
 }
 
 }  // namespace
 
-std::optional<WindowForm> analyze_window(const Task& task) {
+std::optional<WindowForm> analyze_window(const Task& task, bool channels_last) {
   if (task.outputs().size() != 1 || collect_computes(task.outputs()).size() != 1) return {};
   const auto* out = task.outputs()[0].as<ComputeNode>();
   if (out == nullptr || out->type.dtype() != f32 || out->axes.size() != 4) return {};
@@ -158,6 +170,7 @@ std::optional<WindowForm> analyze_window(const Task& task) {
   if (r->accumulate != f32 || r->value.dtype() != f32 || contains_reduce(r->value)) return {};
 
   WindowForm f;
+  f.channels_last = channels_last;
   f.axes = out->axes;
   f.extents = extents;
   f.r_axes = r->axes;
@@ -174,18 +187,20 @@ std::optional<WindowForm> analyze_window(const Task& task) {
         std::none_of(f.r_axes.begin(), f.r_axes.end(), same))
       return {};
   }
-  if (!reads(f.term, f.axes[3])) return {};
-  // ... and the window slides along memory: some load's last index reads ow and a window axis.
-  // (A channels-last pool's last axis is its channels, along which no window moves: a vector of
-  // channels per output pixel and window position is the whole schedule, which the
-  // auto-scheduler writes.)
-  bool slides = false;
+  if (!reads(f.term, f.axes[f.col_axis()])) return {};
+  // ... and, NCHW, the window slides along memory: some load's last index reads ow and a
+  // window axis. Channels last, every load's last index is the channel alone, along which no
+  // window moves.
+  bool slides = false, channel_last = true;
   post_order_visit(f.term, [&](const Expr& e) {
     const auto* ld = e.as<LoadNode>();
-    if (ld == nullptr || ld->indices.empty() || !reads(ld->indices.back(), f.axes[3])) return;
-    for (const Var& r : f.r_axes) slides |= reads(ld->indices.back(), r);
+    if (ld == nullptr || ld->indices.empty()) return;
+    const Expr& last = ld->indices.back();
+    if (reads(last, f.axes[3]))
+      for (const Var& r : f.r_axes) slides |= reads(last, r);
+    channel_last &= last.same_as(f.axes[3]) || !reads_tensor_index(ld, f);
   });
-  if (!slides) return {};
+  if (channels_last ? (slides || !channel_last) : !slides) return {};
 
   f.acc = var("acc", f32);
   Expr acc = f.acc;
