@@ -252,6 +252,9 @@ TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
       if (e.conv.out_channels == 96 && schedules::default_gemm_config(target).micro_n == 64) {
         EXPECT_EQ(plan->config.micro_n, 32) << what;
         EXPECT_EQ(plan->config.micro_m, 12) << what;
+        // The b panel (block_k x 32) fills L1 as the 64-wide one does: twice as deep.
+        EXPECT_EQ(plan->config.block_k, 2 * schedules::default_gemm_config(target).block_k)
+            << what;
       }
       // 16 channels take one panel of 16, 28 rows tall: 81 pixels fill 3 of those (84 rows)
       // better than 4 of 24.

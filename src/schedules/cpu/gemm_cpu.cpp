@@ -325,10 +325,12 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
   // values per 12 FMAs, more than two load ports keep up with.)
   const int64_t narrowest =
       plan.config.micro_n >= 4 * plan.config.lanes ? plan.config.lanes : 2 * plan.config.lanes;
+  const int64_t l1d = target.l1d_bytes;
   for (GemmConfig narrow = plan.config; narrow.micro_n / 2 >= narrowest;) {
     narrow.micro_m *= 2;
     narrow.micro_n /= 2;
     narrow.tile_m = round_up(narrow.tile_m, narrow.micro_m);
+    narrow.block_k = std::clamp<int64_t>(l1d / (narrow.micro_n * 4) / 8 * 8, 32, 512);
     if (padded(plan.form, narrow) < 0.9 * padded(plan.form, plan.config)) plan.config = narrow;
   }
   // A seventh more rows where they fill the panels better: 49 pixels (a 7 x 7 image) make 7
