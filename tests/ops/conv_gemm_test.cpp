@@ -253,8 +253,7 @@ TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
         EXPECT_EQ(plan->config.micro_n, 32) << what;
         EXPECT_EQ(plan->config.micro_m, 12) << what;
         // The b panel (block_k x 32) fills L1 as the 64-wide one does: twice as deep.
-        EXPECT_EQ(plan->config.block_k, 2 * schedules::default_gemm_config(target).block_k)
-            << what;
+        EXPECT_EQ(plan->config.block_k, 2 * schedules::default_gemm_config(target).block_k) << what;
       }
       // 16 channels take one panel of 16, 28 rows tall: 81 pixels fill 3 of those (84 rows)
       // better than 4 of 24.

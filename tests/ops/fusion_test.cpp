@@ -96,7 +96,7 @@ int kernels_of(const std::string& model) {
 
 // Every convolution of ResNet-50 (its batch norm folded into the weights, channels last) takes
 // the residual Add and the Relu: 53 convolutions, the stem's max pool, the global average pool
-// (with the transpose back to NCHW as its prologue) and the classifier.
+// (channels last; the Reshape back to NCHW folds into the classifier) and the classifier.
 TEST(Fusion, ResNet50KernelCount) {
   Model m(models::build_model("resnet50"));
   CompileReport report = m.plan_only(m.default_bindings());

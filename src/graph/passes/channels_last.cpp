@@ -150,6 +150,8 @@ class ChannelsLast {
         pad(*op);
       } else if (pools_channels_last(*op)) {
         convert(*op, "Nhwc" + op->type);
+      } else if (global_pool_channels_last(*op)) {
+        global_pool(*op);
       } else if (runs_channels_last(*op)) {
         copy(*op, true);
       } else {
@@ -191,16 +193,33 @@ class ChannelsLast {
     // The NCHW view is the tensor of the input graph: it keeps its name (a graph output's).
     Tensor result = channels_last ? nhwc_output(t) : fresh(t);
     auto transpose = std::make_shared<OperatorNode>();
-    transpose->type = "Transpose";
     transpose->name = t->name + (channels_last ? "/to_nhwc" : "/to_nchw");
-    transpose->attrs["perm"] = channels_last ? kToNhwc : kToNchw;
     transpose->inputs = {source};
     transpose->outputs = {result};
+    if (moves_only_unit_dims(t)) {
+      // One pixel (a global pool's output): the same elements in the same order, a Reshape,
+      // which fusion folds into its reader.
+      transpose->type = "Reshape";
+      NDArray shape(ir::i64, {4});
+      const std::vector<int64_t> sizes = known_sizes(result->shape);
+      for (int d = 0; d < 4; ++d) shape.data<int64_t>()[d] = sizes[d];
+      transpose->inputs.push_back(make_constant(transpose->name + "/shape", shape));
+    } else {
+      transpose->type = "Transpose";
+      transpose->attrs["perm"] = channels_last ? kToNhwc : kToNchw;
+    }
     out_.add(transpose);
     return result;
   }
 
   bool has_nhwc(const Tensor& t) const { return t && nhwc_.count(t.get()) > 0; }
+
+  // Whether `t` (NCHW) has one pixel, so that its two layouts hold the same order.
+  static bool moves_only_unit_dims(const Tensor& t) {
+    if (!is_known(t->shape) || t->shape.size() != 4) return false;
+    const std::vector<int64_t> sizes = known_sizes(t->shape);
+    return sizes[2] == 1 && sizes[3] == 1;
+  }
 
   // Whether the image of `conv` comes from a convolution that stayed NCHW (through elementwise
   // operators): it would then be read through a transpose, one element at a time, which cost
@@ -223,6 +242,29 @@ class ChannelsLast {
       if (op.outputs[i]) return false;
     return op.inputs.size() == 1 && is_rank4_f32(op.inputs[0]) && has_nhwc(op.inputs[0]) &&
            is_rank4_f32(op.outputs[0]);
+  }
+
+  // A GlobalAveragePool or GlobalMaxPool of a channels-last tensor.
+  bool global_pool_channels_last(const OperatorNode& op) const {
+    if ((op.type != "GlobalAveragePool" && op.type != "GlobalMaxPool") || !op.domain.empty())
+      return false;
+    return op.inputs.size() == 1 && is_rank4_f32(op.inputs[0]) && has_nhwc(op.inputs[0]) &&
+           is_rank4_f32(op.outputs[0]);
+  }
+
+  // A global pool as the channels-last pool whose window is the whole image: it reads each
+  // pixel's channels in place (vectors along the channels) where the NCHW one read the image
+  // through a transpose (ResNet-50's: 0.29 ms against ORT's 0.02).
+  void global_pool(const OperatorNode& op) {
+    const std::vector<int64_t> image = known_sizes(op.inputs[0]->shape);
+    auto node = std::make_shared<OperatorNode>(op);
+    node->type = op.type == "GlobalAveragePool" ? "NhwcAveragePool" : "NhwcMaxPool";
+    node->domain = kTaskmapDomain;
+    node->opset = 0;
+    node->attrs = {{"kernel_shape", std::vector<int64_t>{image[2], image[3]}}};
+    node->inputs = {view(op.inputs[0], true)};
+    node->outputs = {nhwc_output(op.outputs[0])};
+    out_.add(node);
   }
 
   // An elementwise operator (or a Concat along the channels) all of whose rank-4 inputs are
