@@ -216,24 +216,30 @@ TEST(ConvGemm, ImageAsAPacksAlongPixels) {
 
 // NhwcConv (the layout pass's channels-last convolution): the image is A, its channels the last
 // reduction axis. Where they come in whole vectors it is packed as rows of runs of channels;
-// a 1×1 window reads it in place; 3 channels (a stem) take the panels; 96 and 16 output
-// channels take narrower register tiles. Every target's kernels
+// a 1×1 window reads it in place, and so does an unpadded window (the micro-kernel walks it); 3
+// channels (a stem) take the panels; 96 and 16 output channels take narrower register tiles.
+// Every target's kernels
 // match the NCHW reference on the same data.
 TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
   struct Expected {
     ConvCase conv;
-    bool rows, in_place;
+    bool rows, in_place, window;
   };
   const std::vector<Expected> cases = {
-      {{{1, 32, 9, 9}, 64, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, false}, true, false},
-      {{{1, 32, 9, 9}, 96, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, false}, true, false},
-      {{{1, 48, 7, 8}, 64, {5, 5}, {1, 1}, {2, 2, 2, 2}, {1, 1}, false}, true, false},
-      {{{1, 288, 5, 5}, 64, {3, 3}, {1, 1}, {1, 0, 1, 0}, {1, 1}, false}, true, false},
-      {{{1, 16, 11, 11}, 128, {3, 3}, {2, 2}, {1, 1, 1, 1}, {2, 1}, false}, true, false},
-      {{{1, 40, 7, 7}, 64, {1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, false}, false, true},
-      {{{1, 64, 9, 9}, 64, {1, 1}, {2, 2}, {0, 0, 0, 0}, {1, 1}, false}, false, true},
-      {{{1, 32, 9, 9}, 16, {1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, false}, false, true},
-      {{{1, 3, 15, 15}, 64, {7, 7}, {2, 2}, {3, 3, 3, 3}, {1, 1}, false}, false, false},
+      {{{1, 32, 9, 9}, 64, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, false}, true, false, false},
+      {{{1, 32, 9, 9}, 96, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, false}, true, false, false},
+      {{{1, 48, 7, 8}, 64, {5, 5}, {1, 1}, {2, 2, 2, 2}, {1, 1}, false}, true, false, false},
+      {{{1, 288, 5, 5}, 64, {3, 3}, {1, 1}, {1, 0, 1, 0}, {1, 1}, false}, true, false, false},
+      {{{1, 16, 11, 11}, 128, {3, 3}, {2, 2}, {1, 1, 1, 1}, {2, 1}, false}, true, false, false},
+      {{{1, 40, 7, 7}, 64, {1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, false}, false, true, false},
+      {{{1, 64, 9, 9}, 64, {1, 1}, {2, 2}, {0, 0, 0, 0}, {1, 1}, false}, false, true, false},
+      {{{1, 32, 9, 9}, 16, {1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, false}, false, true, false},
+      {{{1, 3, 15, 15}, 64, {7, 7}, {2, 2}, {3, 3, 3, 3}, {1, 1}, false}, false, false, false},
+      // Unpadded windows, read in place: panels crossing output rows, a ragged last panel,
+      // a stride, a dilation.
+      {{{1, 32, 9, 11}, 64, {3, 3}, {1, 1}, {0, 0, 0, 0}, {1, 1}, false}, false, false, true},
+      {{{1, 32, 11, 11}, 48, {3, 3}, {2, 2}, {0, 0, 0, 0}, {1, 1}, false}, false, false, true},
+      {{{1, 16, 9, 9}, 32, {3, 3}, {1, 1}, {0, 0, 0, 0}, {2, 2}, false}, false, false, true},
   };
   for (const CpuTarget& target :
        {CpuTarget::host(), CpuTarget::parse("cpu:avx2"), CpuTarget::parse("cpu:generic")}) {
@@ -248,6 +254,7 @@ TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
       EXPECT_EQ(plan->form.n_size, e.conv.out_channels) << what;
       EXPECT_EQ(plan->a_in_place, e.in_place) << what;
       EXPECT_EQ(plan->a_rows_run > 0, e.rows) << what;
+      EXPECT_EQ(plan->a_window, e.window) << what;
       // 96 channels take panels of 32 (12 rows tall) where the register tile is 64 wide.
       if (e.conv.out_channels == 96 && schedules::default_gemm_config(target).micro_n == 64) {
         EXPECT_EQ(plan->config.micro_n, 32) << what;

@@ -112,6 +112,10 @@ bool a_runs_along_m(const GemmForm& f);
 // Whether f's A factor (a load, perhaps under a padding select) reads along memory as its last
 // reduction axis steps: a channels-last image, whose channels are that axis.
 bool a_runs_along_k(const GemmForm& f);
+// Whether A is an unpadded window of an image whose rows run along the last reduction axis (a
+// channels-last convolution without padding): the micro-kernel can read it in place by walking
+// the window (GemmPlan::a_window).
+bool window_readable_in_place(const GemmForm& f);
 
 // The contiguous form of f's B factor, or nothing.
 std::optional<ContiguousFactor> contiguous_b(const GemmForm& f);
@@ -136,6 +140,11 @@ struct GemmPlan {
   // Set when A is packed neither ahead nor per call: the micro-kernel reads it in place
   // (a_readable_in_place). gemm_factor_constant A factors are packed ahead instead.
   bool a_in_place = false;
+  // Set when A is an unpadded window of a channels-last image (a bare load, several reduction
+  // axes, its channels last) whose k blocks hold whole runs of the window's inner axes: the
+  // micro-kernel then walks the block's window loops and reads each row's pixels in place,
+  // where packing would copy every element of the image once per window position.
+  bool a_window = false;
   // Set when A is packed per call and reads along its innermost m axis (the image of a
   // convolution oriented along its output channels): the packing copies rows of the tile along
   // m, one per k step, instead of gathering MR-wide panels along k.

@@ -371,6 +371,18 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
   const int64_t lanes = plan.config.lanes;
   const bool a_rows = !constant_a && !plan.a_in_place && !plan.a_along_m &&
                       a_runs_along_k(plan.form) && plan.form.k_extents.back() % lanes == 0;
+  // An unpadded window read in place, where the k blocks come out as whole window rows.
+  if (a_rows && window_readable_in_place(plan.form)) {
+    GemmTiling in_place =
+        plan_tiles(plan.form, plan.config, std::max(target.cores, 1), false, b_per_call, lanes);
+    const int64_t inner = inner_k(plan.form);
+    if (inner > 1 && in_place.block_k % inner == 0 &&
+        in_place.block_k * in_place.k_blocks == plan.form.k_size) {
+      plan.a_window = true;
+      plan.tiling = in_place;
+      return plan;
+    }
+  }
   plan.tiling = plan_tiles(plan.form, plan.config, std::max(target.cores, 1),
                            !constant_a && !plan.a_in_place, b_per_call, a_rows ? lanes : 1);
   if (a_rows) plan.a_rows_run = std::gcd(plan.form.k_extents.back(), plan.tiling.block_k);
@@ -425,8 +437,11 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
   // How A reaches the micro-kernel: packed ahead (which wins when a caller sets it), read in
   // place, or packed per call, along m or in panels along k.
   const bool a_in_place = plan.a_in_place && !plan.a_packed;
-  const bool a_along_m = plan.a_along_m && !plan.a_packed && !a_in_place;
-  const int64_t a_run = plan.a_packed || a_in_place || a_along_m ? 0 : plan.a_rows_run;
+  const bool a_window = plan.a_window && !plan.a_packed && !a_in_place;
+  const bool a_along_m = plan.a_along_m && !plan.a_packed && !a_in_place && !a_window;
+  const int64_t a_run = plan.a_packed || a_in_place || a_along_m || a_window ? 0 : plan.a_rows_run;
+  TM_ASSERT(!a_window || (kc % inner_k(f) == 0 && kc * t.k_blocks == k))
+      << "gemm " << task.name() << ": a window read in place needs k blocks of whole window rows";
   TM_ASSERT(a_run == 0 || (kc % a_run == 0 && f.k_extents.back() % a_run == 0))
       << "gemm " << task.name() << ": A's rows along k come in runs that split the k blocks";
   // Packed along m, a row of A spans whole vectors, so that the copies stay inside it.
@@ -446,6 +461,7 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                          std::to_string(t.tile_m) + "x" + std::to_string(t.tile_n) + ", block_k " +
                          std::to_string(kc) + (plan.a_packed ? "; A packed" : "") +
                          (plan.b_packed ? "; B packed" : "") + (a_in_place ? "; A in place" : "") +
+                         (a_window ? "; A read through the window" : "") +
                          (a_run > 0 ? "; A in rows of " + std::to_string(a_run) : ""));
 
   const TaskMapping tasks = TaskMapping::spatial({f.batch_size, t.tiles_m, t.tiles_n});
@@ -460,7 +476,7 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                 Var c_tile =
                     kb.register_tensor("c_tile", f32, Layout::row_major({t.tile_m * t.tile_n}));
                 Var a_pack, b_pack;
-                if (!plan.a_packed && !a_in_place)
+                if (!plan.a_packed && !a_in_place && !a_window)
                   a_pack = kb.register_tensor("a_pack", f32, Layout::row_major({a_stride * kc}));
                 if (!plan.b_packed)
                   b_pack = kb.register_tensor("b_pack", f32, Layout::row_major({t.tile_n * kc}));
@@ -734,17 +750,34 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                                 kb.assign(acc[i * nv + v], call("vec_load", {c_at(i, v)}, vec));
                           });
                         }
-                        kb.for_range("k", steps, [&](const Var& kk) {
+                        // One k step: nv b vectors, mr broadcast a values, mr x nv FMAs.
+                        auto step = [&](const Expr& kk, const std::function<Expr(int64_t)>& a) {
                           std::vector<Var> bv;
                           for (int64_t v = 0; v < nv; ++v)
                             bv.push_back(kb.scalar(
                                 "b", vec, call("vec_load", {b_at(q, kk, v * lanes)}, vec)));
                           for (int64_t i = 0; i < mr; ++i) {
-                            Expr a = call("vec_broadcast", {a_at(p, kk, i)}, vec);
+                            Expr ai = call("vec_broadcast", {a(i)}, vec);
                             for (int64_t v = 0; v < nv; ++v)
-                              kb.assign(acc[i * nv + v], acc[i * nv + v] + a * bv[v]);
+                              kb.assign(acc[i * nv + v], acc[i * nv + v] + ai * bv[v]);
                           }
-                        });
+                        };
+                        if (a_window) {
+                          // The block's window loops; each row's pixel is unraveled once per
+                          // micro-tile, its reads then step along the image (rows past M read
+                          // row M - 1; their sums are never stored).
+                          for_k_block(kb, f, kc, kblock, false, [&](const KPosition& pos) {
+                            step(pos.offset, [&](int64_t i) {
+                              return substitute(
+                                  f.a, with(bindings(f, bt, min(row0 + p * mr + i, m - 1), {}, {}),
+                                            pos.axes));
+                            });
+                          });
+                        } else {
+                          kb.for_range("k", steps, [&](const Var& kk) {
+                            step(kk, [&](int64_t i) { return a_at(p, kk, i); });
+                          });
+                        }
                         for (int64_t i = 0; i < mr; ++i)
                           for (int64_t v = 0; v < nv; ++v)
                             kb.evaluate(call("vec_store", {c_at(i, v), acc[i * nv + v]}));

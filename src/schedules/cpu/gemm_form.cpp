@@ -222,6 +222,15 @@ bool a_runs_along_k(const GemmForm& f) {
   return !f.k_axes.empty() && load_runs_along(factor_load(f.a).load, f.k_axes.back());
 }
 
+bool window_readable_in_place(const GemmForm& f) {
+  // A bare load (an unpadded window: a padded one masks its reads) of a tensor, over several
+  // reduction axes, that runs along the last of them (the channels).
+  if (f.k_axes.size() < 2 || !f.a.as<LoadNode>() || f.a.dtype() != f32) return false;
+  const auto* ld = f.a.as<LoadNode>();
+  return ld->buffer.as<VarNode>() != nullptr && ld->buffer.type().is_tensor() &&
+         load_runs_along(ld, f.k_axes.back());
+}
+
 bool a_readable_in_place(const GemmForm& f) {
   // One reduction axis, and the factor is a bare load (no padding select, no arithmetic to
   // repeat for every panel of B) of a tensor row that runs along k.
