@@ -234,6 +234,8 @@ CExpr CpuPrinter::print_call(const CallNode* op) {
             kPostfix};
   }
   if (name == "vec_broadcast") return print_broadcast(op->type.dtype(), args.at(0));
+  if (name == "vec_broadcast_at")
+    return print_broadcast(op->type.dtype(), {"*" + wrap(args.at(0), kUnary), kUnary});
   if (name == "vec_reduce_add") {
     required_helpers_.insert("reduce_add");
     return {"tm::reduce_add(" + args.at(0).text + ")", kPostfix};

@@ -60,6 +60,10 @@ std::vector<Primitive>& table() {
       // (passes/hoist_guarded_loads.h).
       {"blend", 3, R::explicit_type, false},
       {"vec_broadcast", 1, R::explicit_type, false},
+      // vec_broadcast_at(address) -> vector: the element at the address in every lane. (A
+      // template that reads a tensor in place so takes its address: no producer is fused into
+      // those reads, which would recompute it at each.)
+      {"vec_broadcast_at", 1, R::explicit_type, false},
       {"vec_reduce_add", 1, R::explicit_type, false},
       {"vec_reduce_max", 1, R::explicit_type, false},
   };

@@ -231,6 +231,38 @@ TEST(ChannelsLast, LeavesNarrowGroupedAndNeighbouringConvolutions) {
   EXPECT_EQ(count_in(channels_last(specialized(c.build())), "NhwcConv", kTaskmapDomain), 2);
 }
 
+// The channels-last compile of `g` computes what its NCHW compile does, on random inputs.
+void expect_compiles_as_nchw(const Graph& g, uint64_t seed) {
+  ModelOptions nchw;
+  nchw.channels_last = false;
+  std::mt19937_64 rng(seed);
+  std::vector<NDArray> inputs;
+  for (const Tensor& t : g.inputs) inputs.push_back(random_array(t, rng));
+  expect_close(Model(g).run(inputs), Model(g, nchw).run(inputs), "channels last vs NCHW");
+}
+
+// A stem's padding (3 channels) becomes a Pad of its image, so that the GEMM template reads the
+// unpadded window in place; the compile agrees with the NCHW one.
+TEST(ChannelsLast, StemPadsItsImageExplicitly) {
+  GraphBuilder b("stem", 10);
+  Tensor x = b.input("x", ir::f32, {1, 3, 19, 19});
+  Tensor y = b.relu(b.conv2d(x, b.weight({64, 3, 7, 7}), b.uniform({64}, -0.1, 0.1),
+                             {.strides = {2, 2}, .pads = {3, 3, 3, 3}}));
+  b.output(b.max_pool(y, {.kernel = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}}));
+  Graph g = specialized(b.build());
+  Graph r = channels_last(g);
+  r.validate();
+  EXPECT_EQ(count(r, "Pad"), 1);
+  for (const Operator& op : r.ops) {
+    if (op->type == "NhwcConv") {
+      EXPECT_EQ(op->attrs.count("pads"), 0u) << "the padding moved to the Pad";
+      EXPECT_EQ(op->inputs[0]->shape, to_shape({1, 25, 25, 3}));
+    }
+  }
+  expect_same_outputs(g, r);
+  expect_compiles_as_nchw(g, 13);
+}
+
 // MobileNetV2's blocks run channels last end to end: the depthwise layers as
 // NhwcDepthwiseConv with their weights transposed to [kh, kw, C], the narrow projections
 // (16 and 24 channels) as NhwcConv, so that only the graph's edges transpose.
@@ -259,11 +291,7 @@ TEST(ChannelsLast, DepthwiseBlocksRunChannelsLast) {
     }
   }
   expect_same_outputs(g, r);
-  ModelOptions nchw;
-  nchw.channels_last = false;
-  std::mt19937_64 rng(12);
-  std::vector<NDArray> inputs = {random_array(g.inputs[0], rng)};
-  expect_close(Model(g).run(inputs), Model(g, nchw).run(inputs), "channels last vs NCHW");
+  expect_compiles_as_nchw(g, 12);
 }
 
 // The channels-last compile of a model agrees with the NCHW one (every template path the

@@ -15,6 +15,7 @@
 // NCHW tensor, its NHWC tensor). An operator asks for its inputs in the layout it works in; a
 // missing view becomes a Transpose of the other one, made once. Fusion later folds most of these
 // transposes into the kernels beside them.
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -334,9 +335,47 @@ class ChannelsLast {
     node->domain = kTaskmapDomain;
     node->opset = 0;
     node->inputs[0] = view(op.inputs[0], true);
+    if (type == "NhwcConv" && pads_explicitly(op)) {
+      node->inputs[0] = padded(node->inputs[0], op);
+      node->attrs.erase("pads");
+    }
     for (size_t i = 1; i < node->inputs.size(); ++i) node->inputs[i] = view(op.inputs[i], false);
     node->outputs = {nhwc_output(op.outputs[0])};
     out_.add(node);
+  }
+
+  // A padded convolution over an image of few channels (a stem: 3): its padding becomes a Pad
+  // of the image, one small copy, so that the GEMM template reads the unpadded window in place
+  // (ResNet-50's 7 x 7 stem packed its image element by element, with the padding's conditions,
+  // at twice the time of its multiply-adds).
+  static bool pads_explicitly(const OperatorNode& op) {
+    if (known_sizes(op.inputs[0]->shape)[1] >= 16) return false;
+    if (op.attrs.count("auto_pad") && std::get<std::string>(op.attrs.at("auto_pad")) != "NOTSET")
+      return false;
+    const std::vector<int64_t> pads =
+        attr_or<std::vector<int64_t>>(op, "pads", {}).value_or(std::vector<int64_t>{});
+    return std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; });
+  }
+
+  // `image` (channels last) padded by a Pad with `op`'s pads (begins then ends over H, W).
+  Tensor padded(const Tensor& image, const OperatorNode& op) {
+    const std::vector<int64_t> pads =
+        attr_or<std::vector<int64_t>>(op, "pads", {}).value_or(std::vector<int64_t>{});
+    std::vector<int64_t> sizes = known_sizes(image->shape);
+    NDArray nhwc_pads(ir::i64, {8});
+    std::fill(nhwc_pads.data<int64_t>(), nhwc_pads.data<int64_t>() + 8, 0);
+    for (int d = 0; d < 2; ++d) {
+      nhwc_pads.data<int64_t>()[1 + d] = pads[d];
+      nhwc_pads.data<int64_t>()[5 + d] = pads[2 + d];
+      sizes[1 + d] += pads[d] + pads[2 + d];
+    }
+    auto pad = std::make_shared<OperatorNode>();
+    pad->type = "Pad";
+    pad->name = op.name + "/pad";
+    pad->inputs = {image, make_constant(pad->name + "/pads", nhwc_pads)};
+    pad->outputs = {make_tensor(image->name + "/padded", image->dtype, to_shape(sizes))};
+    out_.add(pad);
+    return pad->outputs[0];
   }
 
   // `op` (a depthwise Conv) as NhwcDepthwiseConv, its weight [C, 1, kh, kw] transposed to

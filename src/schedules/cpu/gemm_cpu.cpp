@@ -56,7 +56,7 @@ constexpr int64_t kPackCost = 32;
 // Splitting along the side packed ahead of time then costs nothing: each core packs its own
 // part of the other side instead of all of it.
 GemmTiling plan_tiles(const GemmForm& f, const GemmConfig& c, int cores, bool a_per_call,
-                      bool b_per_call, int64_t k_align) {
+                      bool b_per_call, int64_t k_align, bool whole_blocks = false) {
   const int64_t a_cost = a_per_call ? kPackCost : 1, b_cost = b_per_call ? kPackCost : 1;
   const int64_t min_tiles_m = ceil_div(f.m_size, c.tile_m);
   const int64_t min_tiles_n = ceil_div(f.n_size, c.tile_n);
@@ -87,10 +87,14 @@ GemmTiling plan_tiles(const GemmForm& f, const GemmConfig& c, int cores, bool a_
     // Runs per block: the count that wastes the least on padding past K and on the per-block
     // round trip of the c tile (about 16 steps' worth): 3 input channels of a 7 × 7 window make
     // three blocks of one, not two blocks of two with a quarter of zeros.
+    // (Whole blocks, for an A read in place through the window: the counts that divide the
+    // outer axis, up to a quarter past block_k: a 7 x 7 stem's 147 steps make one block.)
     const int64_t outer = f.k_extents[0];
-    const int64_t most = std::max<int64_t>(c.block_k / inner, 1);
+    const int64_t most =
+        std::max<int64_t>((whole_blocks ? c.block_k * 5 / 4 : c.block_k) / inner, 1);
     double best_cost = -1;
     for (int64_t per = most; per >= 1; --per) {
+      if (whole_blocks && outer % per != 0) continue;
       const int64_t blocks = ceil_div(outer, per), block = ceil_div(outer, blocks) * inner;
       const double cost = static_cast<double>(blocks * block) * (block + 16) / block;
       if (best_cost < 0 || cost < best_cost) {
@@ -371,10 +375,11 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
   const int64_t lanes = plan.config.lanes;
   const bool a_rows = !constant_a && !plan.a_in_place && !plan.a_along_m &&
                       a_runs_along_k(plan.form) && plan.form.k_extents.back() % lanes == 0;
-  // An unpadded window read in place, where the k blocks come out as whole window rows.
-  if (a_rows && window_readable_in_place(plan.form)) {
-    GemmTiling in_place =
-        plan_tiles(plan.form, plan.config, std::max(target.cores, 1), false, b_per_call, lanes);
+  // An unpadded window read in place, where the k blocks come out as whole window rows (any
+  // channel count: the micro-kernel broadcasts A element by element).
+  if (!constant_a && !plan.a_in_place && !plan.a_along_m && window_readable_in_place(plan.form)) {
+    GemmTiling in_place = plan_tiles(plan.form, plan.config, std::max(target.cores, 1), false,
+                                     b_per_call, 1, /*whole_blocks=*/true);
     const int64_t inner = inner_k(plan.form);
     if (inner > 1 && in_place.block_k % inner == 0 &&
         in_place.block_k * in_place.k_blocks == plan.form.k_size) {
@@ -757,7 +762,8 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                             bv.push_back(kb.scalar(
                                 "b", vec, call("vec_load", {b_at(q, kk, v * lanes)}, vec)));
                           for (int64_t i = 0; i < mr; ++i) {
-                            Expr ai = call("vec_broadcast", {a(i)}, vec);
+                            Expr ai = a(i).as<AddressNode>() ? call("vec_broadcast_at", {a(i)}, vec)
+                                                             : call("vec_broadcast", {a(i)}, vec);
                             for (int64_t v = 0; v < nv; ++v)
                               kb.assign(acc[i * nv + v], acc[i * nv + v] + ai * bv[v]);
                           }
@@ -766,11 +772,16 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                           // The block's window loops; each row's pixel is unraveled once per
                           // micro-tile, its reads then step along the image (rows past M read
                           // row M - 1; their sums are never stored).
+                          // The image is broadcast from its address: a producer fused into
+                          // these reads (a Pad) would be recomputed at each window position.
+                          const auto* image = f.a.as<LoadNode>();
                           for_k_block(kb, f, kc, kblock, false, [&](const KPosition& pos) {
                             step(pos.offset, [&](int64_t i) {
-                              return substitute(
-                                  f.a, with(bindings(f, bt, min(row0 + p * mr + i, m - 1), {}, {}),
-                                            pos.axes));
+                              auto map = with(
+                                  bindings(f, bt, min(row0 + p * mr + i, m - 1), {}, {}), pos.axes);
+                              std::vector<Expr> at;
+                              for (const Expr& e : image->indices) at.push_back(substitute(e, map));
+                              return address(image->buffer, at);
                             });
                           });
                         } else {
