@@ -267,6 +267,20 @@ TEST(ChannelsLastWindow, TemplateMatchesReference) {
             expected.push_back(conv ? sum + bias[k] : c.type == "NhwcMaxPool" ? best : sum / count);
           }
     expect_close(y, expected, what, 1e-5);
+    if (c.type != "NhwcMaxPool") continue;
+    // A NaN in a window makes that output NaN (as numpy.maximum), and no other.
+    const int64_t hn = h / 2, wn = w / 2, kn = ch / 3;
+    x[ravel({0, hn, wn, kn}, c.x)] = std::nanf("");
+    y = poisoned(y.size());
+    compiled[0]({x.data(), y.data()});
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t j = 0; j < ow; ++j)
+        for (int64_t k = 0; k < ch; ++k) {
+          const int64_t dh = hn - (i * c.stride_h - 1), dw = wn - (j * c.stride_w - 1);
+          const bool covers = k == kn && dh >= 0 && dh < 3 && dw >= 0 && dw < 3;
+          EXPECT_EQ(std::isnan(y[(i * ow + j) * ch + k]), covers)
+              << what << " at " << i << ", " << j;
+        }
   }
 }
 
