@@ -331,7 +331,7 @@ TEST(CpuSemantics, VectorizableMathMatchesLibm) {
       }
       // Results that f32 cannot hold (tiny exps) count by absolute error.
       double tolerance = std::max(3e-7 * std::abs(expected), 1e-37);
-      if (which == 2) tolerance = std::max(tolerance, 3e-7);  // erf: 1.5e-7 absolute (A&S)
+      if (which == 2) tolerance = std::max(tolerance, 4e-7);  // erf: a rational fit, 3.5e-7
       EXPECT_LE(std::abs(actual - expected), tolerance)
           << names[which] << "(" << x[k] << ") = " << actual << ", libm says " << expected;
     }
