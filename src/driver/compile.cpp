@@ -10,6 +10,7 @@
 #include "taskmap/schedules/gemm_cpu.h"
 #include "taskmap/schedules/matmul_cpu.h"
 #include "taskmap/schedules/pool_cpu.h"
+#include "taskmap/schedules/softmax_cpu.h"
 
 namespace taskmap {
 
@@ -44,6 +45,7 @@ ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target) {
   if (auto plan = schedules::plan_channels_last_window(task, target)) {
     return schedules::channels_last_window_cpu(task, *plan);
   }
+  if (auto plan = schedules::plan_softmax(task, target)) return schedules::softmax_cpu(task, *plan);
   if (auto plan = schedules::plan_row_reduce(task, target)) {
     return schedules::row_reduce_cpu(task, *plan);
   }

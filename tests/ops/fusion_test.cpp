@@ -71,6 +71,9 @@ std::vector<Case> cases() {
       {"softmax",
        {5, 33},
        [=](GraphBuilder& b, Tensor x) { return tail(b, b.softmax(b.mul(x, b.scalar(3.0)))); }},
+      {"softmax, whole vectors per row (softmax_cpu)",
+       {6, 64},
+       [=](GraphBuilder& b, Tensor x) { return tail(b, b.softmax(b.mul(x, b.scalar(3.0)))); }},
       {"layer norm",
        {10, 64},
        [=](GraphBuilder& b, Tensor x) {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "ops/ops_support.h"
+#include "taskmap/graph/op_registry.h"
 
 namespace taskmap::testing {
 namespace {
@@ -202,6 +203,42 @@ TEST(Softmax, MatchesReferenceAlongAnyAxis) {
       expected[i] = std::exp(x[i] - m) / s;
     }
     expect_close(y, expected, "softmax " + shape_str(shape) + " axis " + std::to_string(axis));
+  }
+}
+
+// The Softmax operator along its last axis, rows of whole vectors, takes softmax_cpu (one row
+// per task, the exp once per element); a row of -inf (fully masked) is NaN, as the reference's
+// exp(-inf - -inf) is; other rows match on random data.
+TEST(Softmax, RowTemplateMatchesReference) {
+  const std::vector<Shape> shapes = {{2, 3, 64}, {5, 96}, {1, 4096}};
+  for (const Shape& shape : shapes) {
+    graph::OperatorNode op;
+    op.type = op.name = "Softmax";
+    op.opset = 13;
+    op.inputs.push_back(graph::make_tensor("x", f32, graph::to_shape(shape)));
+    op.outputs.push_back(graph::make_tensor("y", f32, {}));
+    Task task = graph::lower_operator(op).task;
+    Function kernel = implement_cpu(task, CpuTarget::host());
+    EXPECT_EQ(kernel->attrs.at("schedule").rfind("softmax_cpu", 0), 0u) << shape_str(shape);
+    std::vector<CompiledKernel> compiled = compile_kernels({kernel}, CompileOptions{});
+    const int64_t length = shape.back(), rows = numel(shape) / length;
+    std::vector<float> x = random_data(numel(shape), -6.0f, 6.0f), y = poisoned(numel(shape));
+    if (rows > 1) std::fill(x.begin() + length, x.begin() + 2 * length, -INFINITY);
+    compiled[0]({x.data(), y.data()});
+    std::vector<double> expected(y.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      double m = -INFINITY, s = 0;
+      for (int64_t k = 0; k < length; ++k) m = std::max(m, double{x[r * length + k]});
+      for (int64_t k = 0; k < length; ++k) s += std::exp(x[r * length + k] - m);
+      for (int64_t k = 0; k < length; ++k)
+        expected[r * length + k] = std::exp(x[r * length + k] - m) / s;
+    }
+    for (int64_t k = 0; rows > 1 && k < length; ++k) {
+      EXPECT_TRUE(std::isnan(y[length + k])) << "masked row, " << shape_str(shape);
+      y[length + k] = 0.0f;
+      expected[length + k] = 0.0;
+    }
+    expect_close(y, expected, "softmax op " + shape_str(shape));
   }
 }
 
