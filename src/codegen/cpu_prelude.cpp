@@ -131,53 +131,50 @@ static inline float exp_f32(float x) {
 }
 }  // namespace tm
 )"},
-      {"tanh_f32", R"(namespace tm {
-// tanh in f32 without branches: x · P(x²) / Q(x²), a rational fit of degree 4 / 4 on
-// |x| <= 8 (2.9e-7 relative at most, measured against double-precision tanh; every
-// coefficient positive, so nothing cancels); ±1 beyond, within 2.3e-7 of tanh. One division
-// and eight multiply-adds, a third of what a series and an exp-based form both evaluated took.
-static inline float tanh_f32(float x) {
+      {"odd_rational", R"(namespace tm {
+// An odd function in f32 without branches, as x · P(x²) / Q(x²) on |x| <= limit and ±1 beyond
+// (tanh and erf, both saturating): P and Q by Horner from their highest coefficient, Q's
+// constant term 1. One division; NaN stays NaN.
+template <int NP, int NQ>
+static inline float odd_rational(float x, float limit, const float (&p)[NP], const float (&q)[NQ]) {
   const float a = x < 0 ? -x : x;
-  const float c = a > 8.0f ? 8.0f : a;
+  const float c = a > limit ? limit : a;
   const float z = c * c;
-  float p = 1.3353075733715394e-08f;
-  p = p * z + 2.0608143365964208e-05f;
-  p = p * z + 3.495540787225411e-03f;
-  p = p * z + 1.3380989070655597e-01f;
-  p = p * z + 0.9999999797138692f;
-  float q = 7.775968172227237e-07f;
-  q = q * z + 3.285550461970794e-04f;
-  q = q * z + 2.5876812358389137e-02f;
-  q = q * z + 4.6714304758192454e-01f;
-  q = q * z + 1.0f;
-  const float r = a >= 8.0f ? 1.0f : c * p / q;
+  float num = p[0];
+  for (int i = 1; i < NP; ++i) num = num * z + p[i];
+  float den = q[0];
+  for (int i = 1; i < NQ; ++i) den = den * z + q[i];
+  const float r = a >= limit ? 1.0f : c * num / den;
   return x != x ? x : (x < 0 ? -r : r);
 }
 }  // namespace tm
 )"},
+      {"tanh_f32", R"(namespace tm {
+// tanh: a rational fit of degree 4 / 4 on |x| <= 8 (2.9e-7 relative at most, measured against
+// double-precision tanh; every coefficient positive, so nothing cancels); ±1 beyond, within
+// 2.3e-7 of tanh. A third of the work of a series and an exp-based form both evaluated.
+static inline float tanh_f32(float x) {
+  static constexpr float p[] = {1.3353075733715394e-08f, 2.0608143365964208e-05f,
+                                3.495540787225411e-03f, 1.3380989070655597e-01f,
+                                0.9999999797138692f};
+  static constexpr float q[] = {7.775968172227237e-07f, 3.285550461970794e-04f,
+                                2.5876812358389137e-02f, 4.6714304758192454e-01f, 1.0f};
+  return odd_rational(x, 8.0f, p, q);
+}
+}  // namespace tm
+)"},
       {"erf_f32", R"(namespace tm {
-// erf in f32 without branches: x · P(x²) / Q(x²), a rational fit of degree 5 / 5 on
-// |x| <= 3.92 (4e-7 absolute at most, measured against double-precision erf); ±1 beyond,
-// where erf rounds to 1 in f32. One division and ten multiply-adds, where a series and
-// Abramowitz & Stegun 7.1.26 with an exp took three times the work.
+// erf: a rational fit of degree 5 / 5 on |x| <= 3.92 (4e-7 absolute at most, measured against
+// double-precision erf); ±1 beyond, where erf rounds to 1 in f32. A third of the work of a
+// series and Abramowitz & Stegun 7.1.26 with an exp.
 static inline float erf_f32(float x) {
-  const float a = x < 0 ? -x : x;
-  const float c = a > 3.92f ? 3.92f : a;
-  const float z = c * c;
-  float p = 2.0342841772291485e-06f;
-  p = p * z + 2.874795585954838e-04f;
-  p = p * z + 3.8692095567768175e-03f;
-  p = p * z + 5.30630395548057e-02f;
-  p = p * z + 1.927873453752749e-01f;
-  p = p * z + 1.1283790206911868f;
-  float q = 3.806600551810494e-05f;
-  q = q * z + 1.1882944779682148e-03f;
-  q = q * z + 1.517404109494945e-02f;
-  q = q * z + 1.1509378584527617e-01f;
-  q = q * z + 5.041849931626963e-01f;
-  q = q * z + 1.0f;
-  const float r = a >= 3.92f ? 1.0f : c * p / q;
-  return x != x ? x : (x < 0 ? -r : r);
+  static constexpr float p[] = {2.0342841772291485e-06f, 2.874795585954838e-04f,
+                                3.8692095567768175e-03f, 5.30630395548057e-02f,
+                                1.927873453752749e-01f,  1.1283790206911868f};
+  static constexpr float q[] = {3.806600551810494e-05f, 1.1882944779682148e-03f,
+                                1.517404109494945e-02f, 1.1509378584527617e-01f,
+                                5.041849931626963e-01f, 1.0f};
+  return odd_rational(x, 3.92f, p, q);
 }
 }  // namespace tm
 )"},

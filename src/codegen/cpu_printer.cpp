@@ -142,9 +142,9 @@ CExpr CpuPrinter::print_math(const MathSpelling& math, DType dtype,
                              const std::vector<CExpr>& args) {
   std::string callee = dtype.element() == f64 ? math.f64 : math.f32;
   if (callee.rfind("tm::", 0) == 0) required_helpers_.insert(callee.substr(4));
-  // The f32 forms of tanh, erf and sigmoid are built on exp_f32.
-  if (callee.size() > 8 && callee.compare(callee.size() - 4, 4, "_f32") == 0)
-    required_helpers_.insert("exp_f32");
+  // The f32 sigmoid is built on exp_f32; tanh and erf on odd_rational.
+  if (callee == "tm::sigmoid_f32") required_helpers_.insert("exp_f32");
+  if (callee == "tm::tanh_f32" || callee == "tm::erf_f32") required_helpers_.insert("odd_rational");
   if (dtype.is_int()) {
     TM_ASSERT(std::string(math.name) == "abs")
         << "primitive '" << math.name << "' on " << dtype.name() << " has no CPU spelling";

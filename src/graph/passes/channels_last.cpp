@@ -16,6 +16,7 @@
 // missing view becomes a Transpose of the other one, made once. Fusion later folds most of these
 // transposes into the kernels beside them.
 #include <algorithm>
+#include <functional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -144,15 +145,13 @@ class ChannelsLast {
     for (const Tensor& t : graph_.inputs) out_.inputs.push_back(fresh(t));
     for (const Operator& op : graph_.ops) {
       if (converts(*op) && !excluded_.count(op.get()) && !image_stays_nchw(*op)) {
-        convert(*op, "NhwcConv");
+        conv(*op);
       } else if (is_depthwise(*op) && has_nhwc(op->inputs[0])) {
         depthwise(*op);
       } else if (pads_channels_last(*op)) {
         pad(*op);
       } else if (pools_channels_last(*op)) {
-        convert(*op, "Nhwc" + op->type);
-      } else if (global_pool_channels_last(*op)) {
-        global_pool(*op);
+        pool(*op);
       } else if (runs_channels_last(*op)) {
         copy(*op, true);
       } else {
@@ -236,36 +235,29 @@ class ChannelsLast {
     return false;
   }
 
-  // A 2-D MaxPool (without Indices) or AveragePool of a channels-last tensor.
+  // A 2-D pool (MaxPool without Indices, AveragePool, or a global one) of a channels-last
+  // tensor.
   bool pools_channels_last(const OperatorNode& op) const {
-    if ((op.type != "MaxPool" && op.type != "AveragePool") || !op.domain.empty()) return false;
+    static const std::unordered_set<std::string> pools = {"MaxPool", "AveragePool", "GlobalMaxPool",
+                                                          "GlobalAveragePool"};
+    if (!pools.count(op.type) || !op.domain.empty()) return false;
     for (size_t i = 1; i < op.outputs.size(); ++i)
       if (op.outputs[i]) return false;
     return op.inputs.size() == 1 && is_rank4_f32(op.inputs[0]) && has_nhwc(op.inputs[0]) &&
            is_rank4_f32(op.outputs[0]);
   }
 
-  // A GlobalAveragePool or GlobalMaxPool of a channels-last tensor.
-  bool global_pool_channels_last(const OperatorNode& op) const {
-    if ((op.type != "GlobalAveragePool" && op.type != "GlobalMaxPool") || !op.domain.empty())
-      return false;
-    return op.inputs.size() == 1 && is_rank4_f32(op.inputs[0]) && has_nhwc(op.inputs[0]) &&
-           is_rank4_f32(op.outputs[0]);
-  }
-
-  // A global pool as the channels-last pool whose window is the whole image: it reads each
-  // pixel's channels in place (vectors along the channels) where the NCHW one read the image
-  // through a transpose (ResNet-50's: 0.29 ms against ORT's 0.02).
-  void global_pool(const OperatorNode& op) {
-    const std::vector<int64_t> image = known_sizes(op.inputs[0]->shape);
-    auto node = std::make_shared<OperatorNode>(op);
-    node->type = op.type == "GlobalAveragePool" ? "NhwcAveragePool" : "NhwcMaxPool";
-    node->domain = kTaskmapDomain;
-    node->opset = 0;
-    node->attrs = {{"kernel_shape", std::vector<int64_t>{image[2], image[3]}}};
-    node->inputs = {view(op.inputs[0], true)};
-    node->outputs = {nhwc_output(op.outputs[0])};
-    out_.add(node);
+  // `op` (a pool) as taskmap's channels-last pool. A global pool becomes the one whose window
+  // is the whole image: it reads each pixel's channels in place (vectors along the channels)
+  // where the NCHW one read the image through a transpose (ResNet-50's: 0.29 ms against
+  // ORT's 0.02).
+  void pool(const OperatorNode& op) {
+    const bool global = op.type.rfind("Global", 0) == 0;
+    convert(op, "Nhwc" + op.type.substr(global ? 6 : 0), [&](OperatorNode& node) {
+      if (!global) return;
+      const std::vector<int64_t> image = known_sizes(op.inputs[0]->shape);
+      node.attrs = {{"kernel_shape", std::vector<int64_t>{image[2], image[3]}}};
+    });
   }
 
   // An elementwise operator (or a Concat along the channels) all of whose rank-4 inputs are
@@ -328,20 +320,28 @@ class ChannelsLast {
   }
 
   // `op` as taskmap's channels-last `type`: input 0 and output 0 channels last, the other
-  // inputs (a convolution's weight and bias) as they are.
-  void convert(const OperatorNode& op, const std::string& type) {
+  // inputs (a convolution's weight and bias) as they are; `adjust` edits the copy before it
+  // joins the graph.
+  void convert(const OperatorNode& op, const std::string& type,
+               const std::function<void(OperatorNode&)>& adjust = {}) {
     auto node = std::make_shared<OperatorNode>(op);
     node->type = type;
     node->domain = kTaskmapDomain;
     node->opset = 0;
     node->inputs[0] = view(op.inputs[0], true);
-    if (type == "NhwcConv" && pads_explicitly(op)) {
-      node->inputs[0] = padded(node->inputs[0], op);
-      node->attrs.erase("pads");
-    }
     for (size_t i = 1; i < node->inputs.size(); ++i) node->inputs[i] = view(op.inputs[i], false);
     node->outputs = {nhwc_output(op.outputs[0])};
+    if (adjust) adjust(*node);
     out_.add(node);
+  }
+
+  // `op` (a Conv) as NhwcConv, a stem's padding moved into a Pad of its image.
+  void conv(const OperatorNode& op) {
+    convert(op, "NhwcConv", [&](OperatorNode& node) {
+      if (!pads_explicitly(op)) return;
+      node.inputs[0] = padded(node.inputs[0], op);
+      node.attrs.erase("pads");
+    });
   }
 
   // A padded convolution over an image of few channels (a stem: 3): its padding becomes a Pad
@@ -388,15 +388,9 @@ class ChannelsLast {
     for (int64_t c = 0; c < channels; ++c)
       for (int64_t k = 0; k < taps; ++k)
         transposed.data<float>()[k * channels + c] = w.data<float>()[c * taps + k];
-    auto node = std::make_shared<OperatorNode>(op);
-    node->type = "NhwcDepthwiseConv";
-    node->domain = kTaskmapDomain;
-    node->opset = 0;
-    node->inputs[0] = view(op.inputs[0], true);
-    node->inputs[1] = make_constant(op.inputs[1]->name + "/hwc", transposed);
-    for (size_t i = 2; i < node->inputs.size(); ++i) node->inputs[i] = view(op.inputs[i], false);
-    node->outputs = {nhwc_output(op.outputs[0])};
-    out_.add(node);
+    convert(op, "NhwcDepthwiseConv", [&](OperatorNode& node) {
+      node.inputs[1] = make_constant(op.inputs[1]->name + "/hwc", transposed);
+    });
   }
 
   const Graph& graph_;

@@ -762,8 +762,10 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                             bv.push_back(kb.scalar(
                                 "b", vec, call("vec_load", {b_at(q, kk, v * lanes)}, vec)));
                           for (int64_t i = 0; i < mr; ++i) {
-                            Expr ai = a(i).as<AddressNode>() ? call("vec_broadcast_at", {a(i)}, vec)
-                                                             : call("vec_broadcast", {a(i)}, vec);
+                            const Expr at = a(i);  // an element, or the address of one
+                            Expr ai =
+                                call(at.as<AddressNode>() ? "vec_broadcast_at" : "vec_broadcast",
+                                     {at}, vec);
                             for (int64_t v = 0; v < nv; ++v)
                               kb.assign(acc[i * nv + v], acc[i * nv + v] + ai * bv[v]);
                           }

@@ -208,6 +208,15 @@ bool runs_along_innermost(const GemmForm& f, const Expr& factor, const std::vect
   return load_runs_along(ld, *innermost);
 }
 
+// A is a bare f32 load (no padding select, no arithmetic to repeat for every panel of B) of a
+// tensor whose rows run along the last reduction axis.
+bool a_bare_along_k(const GemmForm& f) {
+  const auto* ld = f.a.as<LoadNode>();
+  return ld != nullptr && !f.k_axes.empty() && f.a.dtype() == f32 &&
+         ld->buffer.as<VarNode>() != nullptr && ld->buffer.type().is_tensor() &&
+         load_runs_along(ld, f.k_axes.back());
+}
+
 }  // namespace
 
 bool b_runs_along_n(const GemmForm& f) {
@@ -223,21 +232,12 @@ bool a_runs_along_k(const GemmForm& f) {
 }
 
 bool window_readable_in_place(const GemmForm& f) {
-  // A bare load (an unpadded window: a padded one masks its reads) of a tensor, over several
-  // reduction axes, that runs along the last of them (the channels).
-  if (f.k_axes.size() < 2 || !f.a.as<LoadNode>() || f.a.dtype() != f32) return false;
-  const auto* ld = f.a.as<LoadNode>();
-  return ld->buffer.as<VarNode>() != nullptr && ld->buffer.type().is_tensor() &&
-         load_runs_along(ld, f.k_axes.back());
+  // Several reduction axes: an unpadded window (a padded one masks its reads) over channels.
+  return f.k_axes.size() >= 2 && a_bare_along_k(f);
 }
 
 bool a_readable_in_place(const GemmForm& f) {
-  // One reduction axis, and the factor is a bare load (no padding select, no arithmetic to
-  // repeat for every panel of B) of a tensor row that runs along k.
-  if (f.k_axes.size() != 1 || !f.a.as<LoadNode>() || f.a.dtype() != f32) return false;
-  const auto* ld = f.a.as<LoadNode>();
-  return ld->buffer.as<VarNode>() != nullptr && ld->buffer.type().is_tensor() &&
-         load_runs_along(ld, f.k_axes[0]);
+  return f.k_axes.size() == 1 && a_bare_along_k(f);
 }
 
 std::optional<ContiguousFactor> contiguous_b(const GemmForm& f) {

@@ -170,14 +170,7 @@ Function row_reduce_cpu(const Task& task, const RowReducePlan& plan) {
       });
     }
     // The partial vectors, folded and reduced across lanes.
-    const DType vec = f32.with_lanes(static_cast<int>(plan.lanes));
-    auto vector_at = [&](int64_t v) {
-      return call("vec_load", {address(part, {v * plan.lanes})}, vec);
-    };
-    Var folded = kb.scalar("folded", vec, vector_at(0));
-    for (int64_t v = 1; v < plan.vectors; ++v)
-      kb.assign(folded, combine_reduction(f.op, folded, vector_at(v)));
-    Expr acc = call(f.op == ReduceOp::max ? "vec_reduce_max" : "vec_reduce_add", {folded}, f32);
+    Expr acc = fold_partials(kb, part, plan.lanes, plan.vectors, f.op);
     std::vector<std::pair<Var, Expr>> map = at_output;
     map.emplace_back(f.acc, acc);
     kb.store(out, index, substitute(f.epilogue, map));

@@ -95,7 +95,6 @@ Function softmax_cpu(const Task& task, const SoftmaxPlan& plan) {
   const int64_t rows =
       std::accumulate(row_extents.begin(), row_extents.end(), int64_t{1}, std::multiplies<>());
   const int64_t chunks = length / width;
-  const DType vec = f32.with_lanes(static_cast<int>(plan.lanes));
 
   KernelBuilder kb(kernel_name(task.name()));
   kb.params(task.params());
@@ -115,16 +114,7 @@ Function softmax_cpu(const Task& task, const SoftmaxPlan& plan) {
                      [&](const Var& u) { body(i * width + u, u); });
       });
     };
-    // The partial results folded across the vectors, then across the lanes.
-    auto fold = [&](ReduceOp op) {
-      auto vector_at = [&](int64_t v) {
-        return call("vec_load", {address(part, {v * plan.lanes})}, vec);
-      };
-      Var folded = kb.scalar("folded", vec, vector_at(0));
-      for (int64_t v = 1; v < plan.vectors; ++v)
-        kb.assign(folded, combine_reduction(op, folded, vector_at(v)));
-      return call(op == ReduceOp::max ? "vec_reduce_max" : "vec_reduce_add", {folded}, f32);
-    };
+    auto fold = [&](ReduceOp op) { return fold_partials(kb, part, plan.lanes, plan.vectors, op); };
     auto x = [&](const Expr& j) {
       std::vector<std::pair<Var, Expr>> map;
       for (size_t d = 0; d < index.size(); ++d) map.emplace_back(f.axes[d], index[d]);

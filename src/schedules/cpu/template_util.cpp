@@ -22,6 +22,18 @@ ir::Expr replace_reductions(const ir::Expr& value, const ir::Expr& with) {
   return replacer.mutate(value);
 }
 
+ir::Expr fold_partials(lang::KernelBuilder& kb, const ir::Var& part, int64_t lanes, int64_t vectors,
+                       ir::ReduceOp op) {
+  const ir::DType vec = ir::f32.with_lanes(static_cast<int>(lanes));
+  auto vector_at = [&](int64_t v) {
+    return ir::call("vec_load", {ir::address(part, {ir::int_imm(v * lanes)})}, vec);
+  };
+  ir::Var folded = kb.scalar("folded", vec, vector_at(0));
+  for (int64_t v = 1; v < vectors; ++v)
+    kb.assign(folded, combine_reduction(op, folded, vector_at(v)));
+  return ir::call(op == ir::ReduceOp::max ? "vec_reduce_max" : "vec_reduce_add", {folded}, ir::f32);
+}
+
 std::vector<std::vector<ir::Expr>> window_positions(const std::vector<int64_t>& extents) {
   int64_t count = 1;
   for (int64_t e : extents) count *= e;

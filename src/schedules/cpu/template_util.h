@@ -47,6 +47,11 @@ ir::Expr combine_reduction(ir::ReduceOp op, const ir::Expr& acc, const ir::Expr&
 // the task's one reduction itself.
 ir::Expr replace_reductions(const ir::Expr& value, const ir::Expr& with);
 
+// The `vectors` vectors of `lanes` partial results in register tensor `part`, folded into one
+// vector and then across its lanes: the sum or maximum (ir::vec_reduce_*), as an expression.
+ir::Expr fold_partials(lang::KernelBuilder& kb, const ir::Var& part, int64_t lanes, int64_t vectors,
+                       ir::ReduceOp op);
+
 // The window axes' constant values at each position of a window with these extents,
 // row-major: what an unrolled window substitutes position by position.
 std::vector<std::vector<ir::Expr>> window_positions(const std::vector<int64_t>& extents);
