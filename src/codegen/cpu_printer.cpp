@@ -236,6 +236,8 @@ CExpr CpuPrinter::print_call(const CallNode* op) {
   if (name == "vec_broadcast") return print_broadcast(op->type.dtype(), args.at(0));
   if (name == "vec_broadcast_at")
     return print_broadcast(op->type.dtype(), {"*" + wrap(args.at(0), kUnary), kUnary});
+  if (name == "vec_extract")
+    return {wrap(args.at(0), kPostfix) + "[" + args.at(1).text + "]", kPostfix};
   if (name == "vec_reduce_add") {
     required_helpers_.insert("reduce_add");
     return {"tm::reduce_add(" + args.at(0).text + ")", kPostfix};

@@ -64,6 +64,10 @@ std::vector<Primitive>& table() {
       // template that reads a tensor in place so takes its address: no producer is fused into
       // those reads, which would recompute it at each.)
       {"vec_broadcast_at", 1, R::explicit_type, false},
+      // vec_extract(vector, lane) -> its element at `lane`: a template that finishes values in
+      // registers stores them through scalar code in a vectorized loop over the lanes, which
+      // the C compiler turns back into vector operations on the register.
+      {"vec_extract", 2, R::explicit_type, false},
       {"vec_reduce_add", 1, R::explicit_type, false},
       {"vec_reduce_max", 1, R::explicit_type, false},
   };

@@ -19,8 +19,9 @@
 //       for (p, q) in repeat(tile_n / NR, tile_m / MR):            b panel stays in L1
 //         acc: f32x16[MR][NR / 16] in registers                    MR · NR/16 accumulators
 //         for k in range(block_k): acc[i][v] += a_pack[p][k][i] · b_pack[q][k][v]
-//         c_tile[...] (+)= acc
-//     for (i, j) in tile: out[unravel(i, j)] = epilogue(c_tile[i, j])
+//         c_tile[...] (+)= acc                     out[...] = epilogue(acc) in the last k
+//                                                  block, where the output runs along n
+//     for (i, j) in tile: out[unravel(i, j)] = epilogue(c_tile[i, j])      (where it does not)
 //
 // A reaches the micro-kernel one of three ways: packed once at compile time (weights), read in
 // place from its tensor (a MatMul's activations: rows that run along k need no packing), or
