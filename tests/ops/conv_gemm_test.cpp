@@ -240,6 +240,9 @@ TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
       {{{1, 32, 9, 11}, 64, {3, 3}, {1, 1}, {0, 0, 0, 0}, {1, 1}, false}, false, false, true},
       {{{1, 32, 11, 11}, 48, {3, 3}, {2, 2}, {0, 0, 0, 0}, {1, 1}, false}, false, false, true},
       {{{1, 16, 9, 9}, 32, {3, 3}, {1, 1}, {0, 0, 0, 0}, {2, 2}, false}, false, false, true},
+      // A window row of 3 x 288 = 864 steps, past what a packed k block holds on AVX-512: one
+      // k block per row (Inception-v3's Mixed_6a).
+      {{{1, 288, 9, 9}, 64, {3, 3}, {2, 2}, {0, 0, 0, 0}, {1, 1}, false}, false, false, true},
       // An unpadded stem (3 channels) too: A broadcast element by element needs no vectors.
       {{{1, 3, 15, 15}, 64, {7, 7}, {2, 2}, {0, 0, 0, 0}, {1, 1}, false}, false, false, true},
   };
