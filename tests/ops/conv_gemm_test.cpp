@@ -228,6 +228,8 @@ TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
   const std::vector<Expected> cases = {
       {{{1, 32, 9, 9}, 64, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, false}, true, false, false},
       {{{1, 32, 9, 9}, 96, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, false}, true, false, false},
+      // A width of 14: panels of 7 rows line up with the image rows (AVX-512).
+      {{{1, 64, 14, 14}, 64, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, false}, true, false, false},
       {{{1, 48, 7, 8}, 64, {5, 5}, {1, 1}, {2, 2, 2, 2}, {1, 1}, false}, true, false, false},
       {{{1, 288, 5, 5}, 64, {3, 3}, {1, 1}, {1, 0, 1, 0}, {1, 1}, false}, true, false, false},
       {{{1, 16, 11, 11}, 128, {3, 3}, {2, 2}, {1, 1, 1, 1}, {2, 1}, false}, true, false, false},
@@ -273,12 +275,18 @@ TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
         EXPECT_EQ(plan->config.micro_n, 16) << what;
         EXPECT_EQ(plan->config.micro_m, 28) << what;
       }
+      kernels.push_back(schedules::gemm_cpu(task, *plan));
       if (e.rows) {
+        // A padded image packed as rows marks the a panels that hold a pixel inside it, and the
+        // micro-kernel skips the k blocks of the others (their sums stay zero).
+        EXPECT_GT(count_of(ir::to_string(kernels.back()), "a_live"), 0) << what;
+        if (e.conv.x[3] == 14 && target.isa == CpuTarget::Isa::avx512) {
+          EXPECT_EQ(plan->config.micro_m, 7) << what;
+        }
         EXPECT_EQ(plan->tiling.block_k % plan->a_rows_run, 0) << what;
         EXPECT_EQ(e.conv.x[1] % plan->a_rows_run, 0) << what;
         EXPECT_EQ(plan->a_rows_run % plan->config.lanes, 0) << what;
       }
-      kernels.push_back(schedules::gemm_cpu(task, *plan));
     }
     std::vector<CompiledKernel> compiled = compile_kernels(kernels, options);
     for (size_t i = 0; i < cases.size(); ++i) {

@@ -27,7 +27,9 @@
 // place from its tensor (a MatMul's activations: rows that run along k need no packing), or
 // packed per call, along m with vector copies where it reads along m (a convolution's image
 // when the weights are B) and in MR-wide panels otherwise. A ragged tile skips the micro-panels
-// past M and N, and its epilogue runs to the edge with constant bounds.
+// past M and N, and its epilogue runs to the edge with constant bounds. A padded image packed as
+// rows along k skips the k blocks in which a panel holds only padding (a border row's pixels
+// against the window row outside the image), as a direct convolution skips those taps.
 //
 // The knobs come from the target: the vector width gives NR, the register count MR, the L1 size
 // block_k, the L2 size the tile. Tasks read only through loads, so post-scheduling fusion can

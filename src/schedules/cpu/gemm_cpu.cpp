@@ -201,6 +201,16 @@ void for_k_block(KernelBuilder& kb, const GemmForm& f, int64_t block_k, const Ex
   });
 }
 
+// The padding condition of an A that selects between a load and 0 (a padded image), where it
+// does not read the last reduction axis (a run of channels shares it); undefined otherwise.
+Expr run_invariant_padding(const GemmForm& f) {
+  const auto* s = f.a.as<SelectNode>();
+  if (s == nullptr || !is_float_zero(s->false_value) || f.k_axes.empty()) return {};
+  for (const Var& v : free_vars(s->cond))
+    if (v.same_as(f.k_axes.back())) return {};
+  return s->cond;
+}
+
 // The flat position of `k` among the inner reduction axes (a window offset; 0 for a matmul).
 Expr inner_position(const GemmForm& f, const KPosition& k) {
   Index inner;
@@ -348,7 +358,15 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
     GemmConfig tall = plan.config;
     tall.micro_m = plan.config.micro_m / 6 * 7;
     tall.tile_m = round_up(tall.tile_m, tall.micro_m);
-    if (padded(plan.form, tall) < 0.98 * padded(plan.form, plan.config)) plan.config = tall;
+    // (Or where they line up with the rows of a padded image whose width they divide: a
+    // border row's panels then hold no pixel that the window row outside the image reaches,
+    // and skip its multiply-adds; see a_live in gemm_cpu.)
+    const GemmForm& g = plan.form;
+    const int64_t width = g.m.empty() ? 0 : g.extents[g.m.back()];
+    const bool rows_align = run_invariant_padding(g).defined() && width > 0 &&
+                            width % tall.micro_m == 0 && g.m.size() >= 2;
+    if (padded(plan.form, tall) < 0.98 * padded(plan.form, plan.config) || rows_align)
+      plan.config = tall;
   }
   const bool constant_a =
       reads_only_constants(task, plan.form.a, plan.form.batch_size, constant_inputs);
@@ -575,6 +593,14 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                 const Expr panels_n = cols_full.defined()
                                           ? min(Expr(t.tile_n / nr), ceil_div_expr(n - col0, nr))
                                           : Expr(t.tile_n / nr);
+                // A padded image packed as rows: whether each a panel holds an element inside
+                // the image in this k block. Where none does (a border row's panels against the
+                // window row above it), the micro-kernel skips the block's multiply-adds, which
+                // only add zeros: 9% of a 3 x 3 convolution's on a 14 x 14 image.
+                Var a_live;
+                const Expr a_inside = a_run > 0 ? run_invariant_padding(f) : Expr();
+                if (a_inside.defined())
+                  a_live = kb.register_tensor("a_live", i32, Layout::row_major({t.tile_m / mr}));
                 kb.for_range("kb", t.k_blocks, [&](const Var& kblock) {
                   const Expr k0 = kblock * kc;
                   const Expr ks_full = full_before(kblock, k / kc, t.k_blocks);
@@ -622,6 +648,9 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                   // the runs split the k blocks and the last reduction axis, so a run past K
                   // is all of it past K.
                   if (a_pack.defined() && a_run > 0) {
+                    if (a_live.defined())
+                      kb.for_range("p", t.tile_m / mr,
+                                   [&](const Var& p) { kb.store(a_live, {p}, int_imm(0, i32)); });
                     checked_or_not(kb, both(rows_full, ks_full), [&](bool checked) {
                       kb.for_range("i", panels_m * mr, [&](const Var& i) {
                         kb.for_range("s", kc / a_run, [&](const Var& s) {
@@ -632,6 +661,19 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                           runs.back() /= a_run;
                           Index at =
                               unravel_index(checked ? min(first, k / a_run - 1) : first, runs);
+                          if (a_live.defined()) {
+                            // The run's padding condition (the same for all its elements); rows
+                            // past M count as live, which is only conservative.
+                            std::vector<std::pair<Var, Expr>> axes =
+                                bindings(f, bt, min(row0 + i, m - 1), {}, {});
+                            for (size_t d = 0; d < f.k_axes.size(); ++d)
+                              axes.emplace_back(f.k_axes[d],
+                                                d + 1 == f.k_axes.size() ? at[d] * a_run : at[d]);
+                            const Expr panel = i / mr;
+                            kb.store(a_live, {panel},
+                                     binary(BinaryOp::bit_or, load(a_live, {panel}),
+                                            cast(i32, substitute(a_inside, axes))));
+                          }
                           kb.for_range("e", a_run, LoopHint::vectorize(), [&](const Var& e) {
                             KPosition pos{
                                 s * a_run + e, {}, checked ? Expr(first < k / a_run) : Expr()};
@@ -801,9 +843,15 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                             });
                           });
                         } else {
-                          kb.for_range("k", steps, [&](const Var& kk) {
-                            step(kk, [&](int64_t i) { return a_at(p, kk, i); });
-                          });
+                          auto k_loop = [&] {
+                            kb.for_range("k", steps, [&](const Var& kk) {
+                              step(kk, [&](int64_t i) { return a_at(p, kk, i); });
+                            });
+                          };
+                          if (a_live.defined())
+                            kb.if_then(ne(load(a_live, {p}), int_imm(0, i32)), k_loop);
+                          else
+                            k_loop();
                         }
                         auto store_c_tile = [&] {
                           for (int64_t i = 0; i < mr; ++i)
