@@ -12,6 +12,7 @@
 #include "passes/inline_lets.h"
 #include "passes/lower_task_mappings.h"
 #include "passes/simplify_arithmetic.h"
+#include "passes/split_loops_at_selects.h"
 #include "passes/unroll_loops.h"
 #include "taskmap/error.h"
 #include "taskmap/ir/printer.h"
@@ -20,9 +21,10 @@ namespace taskmap::passes {
 
 const std::vector<Pass>& lowering_passes() {
   static const std::vector<Pass> passes = {
-      {"lower_task_mappings", lower_task_mappings},    // ForMapping -> loops + index arithmetic
-      {"unroll_loops", unroll_loops},                  // copy bodies of `unroll` loops
-      {"inline_lets", inline_lets},                    // substitute cheap index lets
+      {"lower_task_mappings", lower_task_mappings},        // ForMapping -> loops + index arithmetic
+      {"unroll_loops", unroll_loops},                      // copy bodies of `unroll` loops
+      {"inline_lets", inline_lets},                        // substitute cheap index lets
+      {"split_loops_at_selects", split_loops_at_selects},  // loops cut where selects change
       {"hoist_guarded_loads", hoist_guarded_loads},    // in-range loads out of invariant selects
       {"flatten_tensor_index", flatten_tensor_index},  // N-d access -> 1-d through layouts
       {"simplify_arithmetic", simplify_arithmetic},    // fold, simplify indices, drop dead code

@@ -12,6 +12,7 @@
 #include "passes/inline_lets.h"
 #include "passes/lower_task_mappings.h"
 #include "passes/simplify_arithmetic.h"
+#include "passes/split_loops_at_selects.h"
 #include "passes/unroll_loops.h"
 #include "taskmap/compile.h"
 #include "taskmap/ir/printer.h"
@@ -209,12 +210,51 @@ TEST(HoistGuardedLoads, SplitsDeclarationsOfGuardedFirstTerms) {
     }
 }
 
+// A Concat along the inner axis (the choice of input a comparison of the loop variable with
+// constants, the unchosen inputs' indices clamped) becomes one copy loop per input, without a
+// select or a clamp, and computes the same; a loop whose choice depends on more than its own
+// variable stays whole.
+TEST(SplitLoopsAtSelects, CutsAConcatIntoOneLoopPerInput) {
+  KernelBuilder kb("concat");
+  Var a = kb.param("a", Type::tensor(f32, {3, 5}));
+  Var b = kb.param("b", Type::tensor(f32, {3, 7}));
+  Var y = kb.param("y", Type::tensor(f32, {3, 12}));
+  Var z = kb.param("z", Type::tensor(f32, {3, 12}));
+  kb.for_range("i", 3, [&](const Var& i) {
+    kb.for_range("c", 12, LoopHint::vectorize(), [&](const Var& c) {
+      kb.store(y, {i, c}, select(c < 5, load(a, {i, min(c, 4)}), load(b, {i, max(c - 5, 0)})));
+    });
+    // (c + i < 5 is not a comparison of the variable itself.)
+    kb.for_range("c", 12, LoopHint::vectorize(), [&](const Var& c) {
+      kb.store(z, {i, c}, select(c + i < 5, float_imm(1.0), float_imm(2.0)));
+    });
+  });
+  Function f = split_loops_at_selects(kb.build());
+  const std::string text = to_string(f);
+  EXPECT_EQ(count(text, "vectorize {"), 3) << text;  // two pieces and the whole loop
+  EXPECT_EQ(count(text, "select("), 1) << text;
+  EXPECT_EQ(count(text, "min("), 0) << text;
+  EXPECT_EQ(count(text, "max("), 0) << text;
+  std::vector<CompiledKernel> compiled = compile_kernels({f}, CompileOptions{});
+  std::vector<float> as(15), bs(21), ys(36, std::nanf("")), zs(36, std::nanf(""));
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  for (float& v : as) v = dist(rng);
+  for (float& v : bs) v = dist(rng);
+  compiled[0]({as.data(), bs.data(), ys.data(), zs.data()});
+  for (int i = 0; i < 3; ++i)
+    for (int c = 0; c < 12; ++c) {
+      EXPECT_EQ(ys[i * 12 + c], c < 5 ? as[i * 5 + c] : bs[i * 7 + c - 5]) << i << " " << c;
+      EXPECT_EQ(zs[i * 12 + c], c + i < 5 ? 1.0f : 2.0f) << i << " " << c;
+    }
+}
+
 TEST(Pipeline, ListsItsPassesInOrder) {
   std::vector<std::string> names;
   for (const Pass& p : lowering_passes()) names.emplace_back(p.name);
   EXPECT_EQ(names, (std::vector<std::string>{"lower_task_mappings", "unroll_loops", "inline_lets",
-                                             "hoist_guarded_loads", "flatten_tensor_index",
-                                             "simplify_arithmetic"}));
+                                             "split_loops_at_selects", "hoist_guarded_loads",
+                                             "flatten_tensor_index", "simplify_arithmetic"}));
 }
 
 TEST(Pipeline, DumpsTheIrAfterEveryPassIntoADirectory) {
@@ -229,11 +269,12 @@ TEST(Pipeline, DumpsTheIrAfterEveryPassIntoADirectory) {
     files.push_back(entry.path().filename().string());
   }
   std::sort(files.begin(), files.end());
-  EXPECT_EQ(files, (std::vector<std::string>{
-                       "00-input.ir", "01-lower_task_mappings.ir", "02-unroll_loops.ir",
-                       "03-inline_lets.ir", "04-hoist_guarded_loads.ir",
-                       "05-flatten_tensor_index.ir", "06-simplify_arithmetic.ir"}));
-  std::ifstream last(dir / "block_copy" / "06-simplify_arithmetic.ir");
+  EXPECT_EQ(files,
+            (std::vector<std::string>{"00-input.ir", "01-lower_task_mappings.ir",
+                                      "02-unroll_loops.ir", "03-inline_lets.ir",
+                                      "04-split_loops_at_selects.ir", "05-hoist_guarded_loads.ir",
+                                      "06-flatten_tensor_index.ir", "07-simplify_arithmetic.ir"}));
+  std::ifstream last(dir / "block_copy" / "07-simplify_arithmetic.ir");
   std::string text((std::istreambuf_iterator<char>(last)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("// after simplify_arithmetic"), std::string::npos) << text;
   std::filesystem::remove_all(dir);
