@@ -3,8 +3,7 @@
 #include <utility>
 #include <vector>
 
-#include "taskmap/arith/bound.h"
-#include "taskmap/ir/functor.h"
+#include "passes/ranged_mutator.h"
 
 namespace taskmap::passes {
 namespace {
@@ -17,27 +16,15 @@ bool reads(const Expr& e, const Var& v) {
   return false;
 }
 
-class GuardedLoadHoister : public IRMutator {
+class GuardedLoadHoister : public RangedMutator {
  protected:
   Stmt mutate_For(const ForNode* op, const Stmt& self) override {
-    arith::IntBound extent = bounds_.bound(op->extent);
-    const bool bound = extent.max >= 1 && extent.max != arith::IntBound::kPosInf;
-    if (bound) bounds_.bind_range(op->var, extent.max);
     const bool vector = op->hint.kind == LoopKind::vectorize;
     if (vector) vector_loops_.push_back(op->var);
-    Stmt body = mutate(op->body);
+    Stmt body = mutate_in_range(op->var, op->extent, op->body);
     if (vector) vector_loops_.pop_back();
-    if (bound) bounds_.unbind(op->var);
     if (body.same_as(op->body)) return self;
     return for_loop(op->var, op->extent, body, op->hint);
-  }
-
-  Stmt mutate_LetStmt(const LetStmtNode* op, const Stmt& self) override {
-    if (op->value.dtype().is_int()) bounds_.bind(op->var, bounds_.bound(op->value));
-    Stmt body = mutate(op->body);
-    bounds_.unbind(op->var);
-    if (body.same_as(op->body)) return self;
-    return let_stmt(op->var, op->value, body);
   }
 
   Stmt mutate_Assign(const AssignNode* op, const Stmt& self) override {
@@ -120,7 +107,6 @@ class GuardedLoadHoister : public IRMutator {
     return s;
   }
 
-  arith::BoundAnalyzer bounds_;
   std::vector<Var> vector_loops_;
 };
 

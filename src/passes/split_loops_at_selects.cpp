@@ -1,12 +1,10 @@
 #include "passes/split_loops_at_selects.h"
 
-#include <algorithm>
 #include <set>
 #include <vector>
 
-#include "taskmap/arith/bound.h"
+#include "passes/ranged_mutator.h"
 #include "taskmap/arith/simplify.h"
-#include "taskmap/ir/functor.h"
 
 namespace taskmap::passes {
 namespace {
@@ -55,16 +53,14 @@ class CutCollector : public IRVisitor {
   int64_t extent_;
 };
 
-class LoopSplitter : public IRMutator {
+class LoopSplitter : public RangedMutator {
  protected:
   Stmt mutate_For(const ForNode* op, const Stmt& self) override {
+    Stmt body = mutate_in_range(op->var, op->extent, op->body);
     const auto* extent = op->extent.as<IntImmNode>();
-    const bool bounded = extent != nullptr && extent->value >= 1;
-    if (bounded) bounds_.bind_range(op->var, extent->value);
-    Stmt body = mutate(op->body);
-    if (bounded) bounds_.unbind(op->var);
     const bool splittable =
-        bounded && (op->hint.kind == LoopKind::serial || op->hint.kind == LoopKind::vectorize);
+        extent != nullptr && extent->value >= 1 &&
+        (op->hint.kind == LoopKind::serial || op->hint.kind == LoopKind::vectorize);
     std::set<int64_t> cuts;
     if (splittable) {
       CutCollector collector(op->var, extent->value);
@@ -90,18 +86,6 @@ class LoopSplitter : public IRMutator {
     }
     return seq(std::move(pieces));
   }
-
-  Stmt mutate_LetStmt(const LetStmtNode* op, const Stmt& self) override {
-    const bool bound = op->value.dtype().is_int();
-    if (bound) bounds_.bind(op->var, bounds_.bound(op->value));
-    Stmt body = mutate(op->body);
-    if (bound) bounds_.unbind(op->var);
-    if (body.same_as(op->body)) return self;
-    return let_stmt(op->var, op->value, body);
-  }
-
- private:
-  arith::BoundAnalyzer bounds_;
 };
 
 }  // namespace

@@ -115,6 +115,11 @@ bool a_runs_along_m(const GemmForm& f);
 // Whether f's A factor (a load, perhaps under a padding select) reads along memory as its last
 // reduction axis steps: a channels-last image, whose channels are that axis.
 bool a_runs_along_k(const GemmForm& f);
+// The padding condition of f's A factor (a load selected against 0: a padded image) where it
+// does not read the last reduction axis, so that a run of channels shares it; undefined
+// otherwise.
+ir::Expr a_run_padding(const GemmForm& f);
+
 // Whether A is an unpadded window of an image whose rows run along the last reduction axis (a
 // channels-last convolution without padding): the micro-kernel can read it in place by walking
 // the window (GemmPlan::a_window).

@@ -201,16 +201,6 @@ void for_k_block(KernelBuilder& kb, const GemmForm& f, int64_t block_k, const Ex
   });
 }
 
-// The padding condition of an A that selects between a load and 0 (a padded image), where it
-// does not read the last reduction axis (a run of channels shares it); undefined otherwise.
-Expr run_invariant_padding(const GemmForm& f) {
-  const auto* s = f.a.as<SelectNode>();
-  if (s == nullptr || !is_float_zero(s->false_value) || f.k_axes.empty()) return {};
-  for (const Var& v : free_vars(s->cond))
-    if (v.same_as(f.k_axes.back())) return {};
-  return s->cond;
-}
-
 // The flat position of `k` among the inner reduction axes (a window offset; 0 for a matmul).
 Expr inner_position(const GemmForm& f, const KPosition& k) {
   Index inner;
@@ -363,7 +353,7 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
     // image reaches, and skip its multiply-adds (see a_live in gemm_cpu); 256 channels on
     // 14 x 14, 1.98 -> 1.95 ms. Taller images have too few border rows to tell.)
     const GemmForm& g = plan.form;
-    const bool rows_align = run_invariant_padding(g).defined() && g.m.size() >= 2 &&
+    const bool rows_align = a_run_padding(g).defined() && g.m.size() >= 2 &&
                             g.extents[g.m.back()] % tall.micro_m == 0 &&
                             g.extents[g.m[g.m.size() - 2]] <= 4 * tall.micro_m;
     if (padded(plan.form, tall) < 0.98 * padded(plan.form, plan.config) || rows_align)
@@ -599,7 +589,7 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                 // window row above it), the micro-kernel skips the block's multiply-adds, which
                 // only add zeros: 9% of a 3 x 3 convolution's on a 14 x 14 image.
                 Var a_live;
-                const Expr a_inside = a_run > 0 ? run_invariant_padding(f) : Expr();
+                const Expr a_inside = a_run > 0 ? a_run_padding(f) : Expr();
                 if (a_inside.defined())
                   a_live = kb.register_tensor("a_live", i32, Layout::row_major({t.tile_m / mr}));
                 kb.for_range("kb", t.k_blocks, [&](const Var& kblock) {

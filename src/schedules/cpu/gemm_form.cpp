@@ -231,6 +231,13 @@ bool a_runs_along_k(const GemmForm& f) {
   return !f.k_axes.empty() && load_runs_along(factor_load(f.a).load, f.k_axes.back());
 }
 
+Expr a_run_padding(const GemmForm& f) {
+  const Expr inside = factor_load(f.a).inside;
+  if (!inside.defined() || f.k_axes.empty() || vars_of(inside).count(f.k_axes.back().get()) > 0)
+    return {};
+  return inside;
+}
+
 bool window_readable_in_place(const GemmForm& f) {
   // Several reduction axes: an unpadded window (a padded one masks its reads) over channels.
   return f.k_axes.size() >= 2 && a_bare_along_k(f);
