@@ -29,6 +29,7 @@ struct ModelOptions {
   bool progress = false;                // print a progress line while compiling
   bool fuse = true;                     // post-scheduling fusion; off: one kernel per operator
   bool channels_last = true;            // convolutions on NHWC tensors (graph::channels_last)
+  bool winograd = true;  // 3x3 convolutions by Winograd's algorithm (graph::winograd_convolutions)
 };
 
 // What compiling one input signature produced.

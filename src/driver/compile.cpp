@@ -11,6 +11,7 @@
 #include "taskmap/schedules/matmul_cpu.h"
 #include "taskmap/schedules/pool_cpu.h"
 #include "taskmap/schedules/softmax_cpu.h"
+#include "taskmap/schedules/winograd_cpu.h"
 
 namespace taskmap {
 
@@ -34,6 +35,9 @@ void CompiledKernel::operator()(const std::vector<void*>& args) const {
 }
 
 ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target) {
+  if (auto plan = schedules::plan_winograd(task, target)) {
+    return schedules::winograd_cpu(task, *plan);
+  }
   if (auto plan = schedules::plan_gemm(task, target)) return schedules::gemm_cpu(task, *plan);
   if (schedules::is_matmul_task(task)) {
     return schedules::matmul_cpu(task, schedules::default_matmul_config(target));

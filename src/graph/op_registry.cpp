@@ -81,7 +81,9 @@ LoweredOperator lower_operator(const OperatorNode& op, const std::string& source
   for (int i : used) inputs.push_back(ctx.param(i));
   std::string name = op.type;
   std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-  return {ir::Task(name, inputs, outputs), used};
+  std::map<std::string, std::string> attrs;
+  if (def.task_attrs) attrs = def.task_attrs(ctx);
+  return {ir::Task(name, inputs, outputs, std::move(attrs)), used};
 }
 
 std::vector<OutputType> infer_output_types(const OperatorNode& op, const std::string& source) {

@@ -13,6 +13,7 @@
 #include "taskmap/graph/op_registry.h"
 #include "taskmap/ir/functor.h"
 #include "taskmap/schedules/gemm_cpu.h"
+#include "taskmap/schedules/winograd_cpu.h"
 
 namespace taskmap::model {
 
@@ -237,6 +238,9 @@ class PlanBuilder {
     std::vector<bool> constant;
     for (int i : lowered.used_inputs)
       constant.push_back(op.inputs[i] && op.inputs[i]->is_constant());
+    // A Winograd transform is a GEMM by the letter (its matrix the constant factor) but a
+    // dedicated template does it in a few adds per value.
+    if (schedules::plan_winograd(lowered.task, target)) return implement_cpu(lowered.task, target);
     std::optional<schedules::GemmPlan> plan = schedules::plan_gemm(lowered.task, target, constant);
     if (!plan) return implement_cpu(lowered.task, target);
     std::vector<const graph::TensorNode*> packed;

@@ -47,8 +47,9 @@ struct Model::Impl {
       auto it = plans.find(k);
       if (it != plans.end()) return it->second;
       try {
-        graph::Graph specialized = graph::simplify_graph(
-            graph::specialize(graph, bindings, options.compile), {options.channels_last});
+        graph::Graph specialized =
+            graph::simplify_graph(graph::specialize(graph, bindings, options.compile),
+                                  {options.channels_last, options.winograd});
         model::BuiltPlan plan = model::build_plan(specialized, options);
         plan.report.seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -117,7 +118,7 @@ CompileReport Model::compile(const std::vector<graph::InputBinding>& inputs) {
 CompileReport Model::plan_only(const std::vector<graph::InputBinding>& inputs) {
   graph::Graph specialized =
       graph::simplify_graph(graph::specialize(impl_->graph, inputs, impl_->options.compile),
-                            {impl_->options.channels_last});
+                            {impl_->options.channels_last, impl_->options.winograd});
   return model::build_plan(specialized, impl_->options, /*build=*/false).report;
 }
 

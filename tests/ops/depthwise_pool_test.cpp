@@ -23,20 +23,6 @@ namespace {
 
 using graph::AttrValue;
 
-// The task of one operator over non-constant inputs of the given shapes.
-ir::Task lower(const std::string& type, const std::vector<Shape>& inputs,
-               std::map<std::string, AttrValue> attrs) {
-  graph::OperatorNode op;
-  op.type = type;
-  op.name = type;
-  op.attrs = std::move(attrs);
-  for (size_t i = 0; i < inputs.size(); ++i)
-    op.inputs.push_back(
-        graph::make_tensor("in" + std::to_string(i), ir::f32, graph::to_shape(inputs[i])));
-  op.outputs.push_back(graph::make_tensor("out", ir::f32, {}));
-  return graph::lower_operator(op).task;
-}
-
 std::string schedule_of(const ir::Function& f) {
   auto it = f->attrs.find("schedule");
   return it == f->attrs.end() ? "" : it->second;
@@ -80,12 +66,12 @@ struct ConvCase {
   ir::Task task() const {
     std::vector<Shape> inputs = {x, weight()};
     if (bias) inputs.push_back({groups() * multiplier});
-    return lower("Conv", inputs,
-                 {{"group", groups()},
-                  {"kernel_shape", kernel},
-                  {"strides", strides},
-                  {"pads", pads},
-                  {"dilations", dilations}});
+    return lower_op("Conv", inputs,
+                    {{"group", groups()},
+                     {"kernel_shape", kernel},
+                     {"strides", strides},
+                     {"pads", pads},
+                     {"dilations", dilations}});
   }
 };
 
@@ -142,9 +128,10 @@ TEST(Depthwise, RecognizesDepthwiseConvolutionsOnly) {
     EXPECT_EQ(schedule_of(implement_cpu(task, target)).rfind("depthwise_cpu", 0), 0u) << c.str();
   }
   // An ordinary convolution is the GEMM template's; a max pool is not a convolution.
-  ir::Task dense = lower("Conv", {{1, 16, 14, 14}, {32, 16, 3, 3}}, {{"pads", Shape{1, 1, 1, 1}}});
+  ir::Task dense =
+      lower_op("Conv", {{1, 16, 14, 14}, {32, 16, 3, 3}}, {{"pads", Shape{1, 1, 1, 1}}});
   EXPECT_FALSE(schedules::plan_depthwise(dense, target).has_value());
-  ir::Task pool = lower("MaxPool", {{1, 4, 12, 12}}, {{"kernel_shape", Shape{3, 3}}});
+  ir::Task pool = lower_op("MaxPool", {{1, 4, 12, 12}}, {{"kernel_shape", Shape{3, 3}}});
   EXPECT_FALSE(schedules::plan_depthwise(pool, target).has_value());
 }
 
@@ -347,7 +334,7 @@ struct PoolCase {
                                               {"ceil_mode", int64_t{ceil_mode}}};
     if (type == "MaxPool") attrs["dilations"] = dilations;
     if (type == "AveragePool") attrs["count_include_pad"] = int64_t{count_include_pad};
-    return lower(type, {x}, attrs);
+    return lower_op(type, {x}, attrs);
   }
 };
 
@@ -485,7 +472,7 @@ const std::vector<RowCase> kRowCases = {
 void check_rows(const std::vector<RowCase>& cases, const CpuTarget& target) {
   std::vector<ir::Task> tasks;
   for (const RowCase& c : cases) {
-    tasks.push_back(lower(c.type, {c.x}, c.attrs));
+    tasks.push_back(lower_op(c.type, {c.x}, c.attrs));
     EXPECT_EQ(schedule_of(implement_cpu(tasks.back(), target)).rfind("row_reduce_cpu", 0), 0u)
         << c.type << " " << shape_str(c.x);
   }

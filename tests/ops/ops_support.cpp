@@ -1,5 +1,7 @@
 #include "ops/ops_support.h"
 
+#include "taskmap/graph/op_registry.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -8,6 +10,7 @@
 #include <sstream>
 
 #include "taskmap/build/compiler.h"
+#include "taskmap/graph/op_registry.h"
 #include "taskmap/schedules/auto_scheduler.h"
 
 namespace taskmap::testing {
@@ -114,6 +117,20 @@ void expect_close(const std::vector<float>& actual, const std::vector<double>& e
     }
   }
   EXPECT_EQ(bad, 0) << what << ": " << bad << " of " << actual.size() << " elements differ";
+}
+
+ir::Task lower_op(const std::string& type, const std::vector<Shape>& inputs,
+                  std::map<std::string, graph::AttrValue> attrs, const std::string& domain) {
+  graph::OperatorNode op;
+  op.type = type;
+  op.domain = domain;
+  op.name = type;
+  op.attrs = std::move(attrs);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    op.inputs.push_back(
+        graph::make_tensor("in" + std::to_string(i), ir::f32, graph::to_shape(inputs[i])));
+  op.outputs.push_back(graph::make_tensor("out", ir::f32, {}));
+  return graph::lower_operator(op).task;
 }
 
 std::vector<CompiledKernel> compile_all(const std::vector<ir::Task>& tasks) {

@@ -3,6 +3,7 @@
 // reference evaluation and the comparison rule.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,11 @@ void expect_close(const std::vector<float>& actual, const std::vector<double>& e
 // outputs agree. Returns the fused plan's report.
 CompileReport expect_fusion_keeps_results(const std::function<graph::Graph()>& make,
                                           const Shape& input_shape, const std::string& what);
+
+// The task of one operator (`domain` "" for ONNX's, "taskmap" for taskmap's own) over
+// non-constant f32 inputs of the given shapes.
+ir::Task lower_op(const std::string& type, const std::vector<Shape>& inputs,
+                  std::map<std::string, graph::AttrValue> attrs, const std::string& domain = "");
 
 // Compiles every task's kernel in one batch (in parallel, through the cache).
 std::vector<CompiledKernel> compile_all(const std::vector<ir::Task>& tasks);

@@ -517,6 +517,59 @@ TEST(RecognizeLayerNorm, LeavesOtherAxesAndSharedIntermediates) {
             (Histogram{{"LayerNormalization", 1}}));
 }
 
+// ---- winograd_convolutions ------------------------------------------------------------------
+
+// The tile sizes of the WinogradInput operators, in graph order.
+std::vector<int64_t> winograd_tiles(const Graph& g) {
+  std::vector<int64_t> tiles;
+  for (const Operator& op : g.ops)
+    if (op->type == "WinogradInput") tiles.push_back(std::get<int64_t>(op->attrs.at("tile")));
+  return tiles;
+}
+
+TEST(WinogradConvolutions, ThreeByThreeConvsBecomeTransformsAroundABatchedMatMul) {
+  GraphBuilder b("winograd_convs", 11);
+  Tensor x = b.input("x", ir::f32, {1, 24, 30, 29});
+  // Padded on all sides (30 x 29: the last tiles overhang the output), then unevenly padded
+  // with a residual Add after it; a 12 x 12 image has 36 tiles of 2 x 2 but 9 of 4 x 4.
+  Tensor y = b.relu(
+      b.conv2d(x, b.weight({32, 24, 3, 3}), b.uniform({32}, 0.1, 0.5), {.pads = {1, 1, 1, 1}}));
+  Tensor z = b.conv2d(y, b.weight({32, 32, 3, 3}), nullptr, {.pads = {2, 0, 0, 2}});
+  z = b.relu(b.add(z, y));
+  Tensor small = b.max_pool(z, {.kernel = {2, 2}, .strides = {2, 2}, .pads = {0, 0, 1, 1}});
+  b.output(
+      b.conv2d(small, b.weight({16, 32, 3, 3}), b.uniform({16}, 0.1, 0.5), {.pads = {1, 1, 1, 1}}));
+  Graph g = specialized(b.build());
+  Graph r = winograd_convolutions(channels_last(g));
+  r.validate();
+  EXPECT_EQ(count(r, "NhwcConv"), 0);
+  EXPECT_EQ(count(r, "WinogradOutput"), 3);
+  EXPECT_EQ(count(r, "MatMul"), 3);
+  EXPECT_EQ(winograd_tiles(r), (std::vector<int64_t>{4, 4, 2}));
+  for (const Operator& op : r.ops) {
+    if (op->type != "MatMul") continue;
+    // The transformed weight U [α², C, O] is a constant.
+    ASSERT_TRUE(op->inputs[1]->is_constant());
+    EXPECT_EQ(op->inputs[1]->constant.rank(), 3);
+  }
+  expect_same_outputs(g, r);
+}
+
+TEST(WinogradConvolutions, LeavesOtherConvolutionsDirect) {
+  GraphBuilder b("direct_convs", 12);
+  Tensor x = b.input("x", ir::f32, {1, 32, 20, 20});
+  Tensor y = b.conv2d(x, b.weight({32, 32, 3, 3}), nullptr, {.strides = {2, 2}});  // stride 2
+  Tensor d = b.conv2d(x, b.weight({32, 32, 3, 3}), nullptr, {.dilations = {2, 2}});
+  Tensor f = b.conv2d(x, b.weight({32, 32, 5, 5}), nullptr);  // not 3 x 3
+  Tensor t = b.conv2d(x, b.weight({8, 32, 3, 3}), nullptr);   // 8 output channels
+  Tensor s = b.conv2d(y, b.weight({32, 32, 3, 3}), nullptr, {.pads = {1, 1, 1, 1}});  // 9 x 9
+  for (const Tensor& out : {d, f, t, s}) b.output(out);
+  Graph g = channels_last(specialized(b.build()));
+  EXPECT_GE(count(g, "NhwcConv"), 4);  // the 8-channel one may stay NCHW
+  Graph r = winograd_convolutions(g);
+  EXPECT_EQ(histogram(r), histogram(g));
+}
+
 // ---- simplify_graph on the bundled models ----------------------------------------------------
 
 Graph simplified_model(const std::string& name) {
@@ -526,7 +579,11 @@ Graph simplified_model(const std::string& name) {
 TEST(SimplifyGraph, ResNet50HasNoBatchNormLeft) {
   Graph g = simplified_model("resnet50");
   EXPECT_EQ(count(g, "BatchNormalization"), 0);
-  EXPECT_EQ(count(g, "NhwcConv"), 53);  // all channels last
+  // All 53 channels last; the 11 stride-1 3 x 3 ones on images of 14 x 14 or more by Winograd
+  // (the 7 x 7 ones and the stride-2 ones stay direct).
+  EXPECT_EQ(count(g, "NhwcConv"), 42);
+  EXPECT_EQ(count(g, "WinogradInput"), 11);
+  EXPECT_EQ(count(g, "WinogradOutput"), 11);
   EXPECT_EQ(count(g, "Conv"), 0);
 }
 

@@ -18,6 +18,9 @@ void ModelArgs::add_to(CLI::App* cmd, bool with_inputs) {
   cmd->add_option("--dim", dims, "Size of a symbolic input dimension, NAME=VALUE (repeatable)");
   cmd->add_flag("--no-fuse", no_fuse,
                 "One kernel per operator (no post-scheduling fusion), for comparisons");
+  cmd->add_flag("--no-winograd", no_winograd,
+                "Run 3x3 convolutions directly instead of by Winograd's F(4x4, 3x3) / F(2x2, 3x3) "
+                "(slower; the results differ from the direct ones by float rounding)");
   cmd->add_option("--layout", layout,
                   "Layout convolutions run in: nhwc (channels last, the default) or nchw (as the "
                   "model has it), for comparisons")
@@ -35,6 +38,7 @@ Model ModelArgs::load() const {
   options.threads = threads;
   options.fuse = !no_fuse;
   options.channels_last = layout == "nhwc";
+  options.winograd = !no_winograd;
   options.progress = true;  // on stderr, so `--json` output stays clean
   for (const std::string& d : dims) {
     size_t eq = d.find('=');

@@ -15,6 +15,7 @@ struct ModelArgs {
   std::string path;
   int threads = 0;
   bool no_fuse = false;
+  bool no_winograd = false;
   std::string layout = "nhwc";
   std::vector<std::string> dims;    // "NAME=VALUE"
   std::vector<std::string> inputs;  // .pb or .npy files, in graph-input order

@@ -117,6 +117,9 @@ struct OpDef {
   std::string domain;
   // The outputs as computes over ctx.param(i). May read constant inputs with ctx.value(i).
   std::function<Outputs(const OpContext&)> lower;
+  // Attributes of the operator's Task (ir::Task::attrs), by which a template knows it when its
+  // compute alone does not say everything (a Winograd transform's padding). Optional.
+  std::function<std::map<std::string, std::string>(const OpContext&)> task_attrs;
   // For host operators only (no lower): output types, and the outputs from constant inputs.
   std::function<std::vector<OutputType>(const OpContext&)> infer;
   std::function<std::vector<NDArray>(const OpContext&)> evaluate;

@@ -10,10 +10,11 @@ namespace taskmap::graph {
 
 struct RewriteOptions {
   bool channels_last = true;  // run channels_last (off: convolutions stay NCHW)
+  bool winograd = true;       // run winograd_convolutions (after channels_last only)
 };
 
 // All of the rewrites below, in order: remove_noops, fold_batch_norm, recognize_layer_norm,
-// recognize_gelu, channels_last, widen_convolutions.
+// recognize_gelu, channels_last, winograd_convolutions, widen_convolutions.
 Graph simplify_graph(const Graph& graph, const RewriteOptions& options = {});
 
 // Drops operators that copy their input: Identity, inference Dropout, Transpose with the identity
@@ -52,5 +53,12 @@ Graph widen_convolutions(const Graph& graph);
 // inserted where an operator needs the other layout, once per tensor; graph inputs and outputs
 // stay as they are.
 Graph channels_last(const Graph& graph);
+
+// Runs an f32 NhwcConv with a constant 3 x 3 weight (stride 1, dilation 1, group 1, pads of at
+// most 2, 16 or more input and output channels) by Winograd's F(4 x 4, 3 x 3) or F(2 x 2, 3 x 3)
+// (schedules/winograd.h): WinogradInput, a batched MatMul with the weight transformed at compile
+// time, WinogradOutput with the bias. The larger tile is taken while it leaves 32 tiles or more;
+// an image with fewer than 32 tiles of 2 x 2 stays direct.
+Graph winograd_convolutions(const Graph& graph);
 
 }  // namespace taskmap::graph

@@ -119,6 +119,7 @@ void register_nn_ops(std::vector<OpDef>& defs) {
   register_matmul_ops(defs);
   register_einsum_op(defs);
   register_rnn_ops(defs);
+  register_winograd_ops(defs);
 }
 
 }  // namespace taskmap::graph::ops

@@ -13,6 +13,7 @@ void register_pool_ops(std::vector<OpDef>& defs);
 void register_matmul_ops(std::vector<OpDef>& defs);
 void register_einsum_op(std::vector<OpDef>& defs);
 void register_rnn_ops(std::vector<OpDef>& defs);
+void register_winograd_ops(std::vector<OpDef>& defs);
 
 // One spatial dimension of a sliding window: output position o reads input positions
 // o * stride - pad_begin + k * dilation for k in [0, kernel).

@@ -82,6 +82,16 @@ Graph GraphEditor::finish() const {
   return out;
 }
 
+Graph replace_each(const Graph& graph,
+                   const std::function<std::vector<Operator>(const OperatorNode&)>& rewrite) {
+  GraphEditor editor(graph);
+  for (const Operator& op : graph.ops) {
+    std::vector<Operator> replacement = rewrite(*op);
+    if (!replacement.empty()) editor.replace({op.get()}, std::move(replacement));
+  }
+  return editor.finish();
+}
+
 Operator fused_operator(const std::string& type, std::vector<Tensor> inputs,
                         const OperatorNode& root, std::map<std::string, AttrValue> attrs) {
   auto op = std::make_shared<OperatorNode>();

@@ -9,6 +9,7 @@
 //
 // The edited graph is made of fresh nodes (constants share their data), so the input graph is
 // left as it is; with no edits, finish() returns the input graph itself.
+#include <functional>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -47,6 +48,11 @@ class GraphEditor {
   std::unordered_set<const OperatorNode*> bypassed_;
   std::map<size_t, std::vector<Operator>> replacements_;  // by the position they take
 };
+
+// `graph` with each operator for which `rewrite` returns operators replaced by them (a rewrite
+// of one operator at a time, as GraphEditor::replace takes it).
+Graph replace_each(const Graph& graph,
+                   const std::function<std::vector<Operator>(const OperatorNode&)>& rewrite);
 
 // A new operator standing for `root` (the last operator of a matched subgraph): given type,
 // inputs and attributes, the default domain and the newest opset (so it is valid whatever opset

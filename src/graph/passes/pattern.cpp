@@ -226,4 +226,16 @@ void Matcher::collect_factors(const Tensor& t, bool is_root, std::vector<Tensor>
   collect_factors(mul->inputs[1], false, factors, m);
 }
 
+std::optional<Conv2dAttrs> conv2d_attrs(const OperatorNode& op) {
+  auto auto_pad = attr_or<std::string>(op, "auto_pad", "NOTSET");
+  auto group = attr_or<int64_t>(op, "group", 1);
+  auto strides = attr_or<std::vector<int64_t>>(op, "strides", {1, 1});
+  auto dilations = attr_or<std::vector<int64_t>>(op, "dilations", {1, 1});
+  auto pads = attr_or<std::vector<int64_t>>(op, "pads", {0, 0, 0, 0});
+  if (!auto_pad || *auto_pad != "NOTSET" || !group || !strides || strides->size() != 2 ||
+      !dilations || dilations->size() != 2 || !pads || pads->size() != 4)
+    return std::nullopt;
+  return Conv2dAttrs{*group, *strides, *dilations, *pads};
+}
+
 }  // namespace taskmap::graph::patterns

@@ -121,4 +121,12 @@ std::optional<T> attr_or(const OperatorNode& op, const std::string& name, T fall
   return value ? std::optional<T>(*value) : std::nullopt;
 }
 
+// The attributes of a 2-D convolution with explicit padding (auto_pad absent or NOTSET), their
+// ONNX defaults filled in: nothing when one has the wrong kind or length.
+struct Conv2dAttrs {
+  int64_t group = 1;
+  std::vector<int64_t> strides, dilations, pads;  // pads: top, left, bottom, right
+};
+std::optional<Conv2dAttrs> conv2d_attrs(const OperatorNode& op);
+
 }  // namespace taskmap::graph::patterns

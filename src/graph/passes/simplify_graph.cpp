@@ -12,12 +12,13 @@ struct Rewrite {
 };
 
 const Rewrite kRewrites[] = {
-    {"remove_noops", remove_noops},                  // Identity, Dropout, same-shape Reshape...
-    {"fold_batch_norm", fold_batch_norm},            // Conv / Gemm + BatchNormalization
-    {"recognize_layer_norm", recognize_layer_norm},  // ReduceMean ... Div [Mul] [Add]
-    {"recognize_gelu", recognize_gelu},              // x * 0.5 * (1 + erf | tanh(...))
-    {"channels_last", channels_last},                // Conv -> NhwcConv, transposes at the edges
-    {"widen_convolutions", widen_convolutions},      // unpadded Conv -> wide Conv + Slice
+    {"remove_noops", remove_noops},                    // Identity, Dropout, same-shape Reshape...
+    {"fold_batch_norm", fold_batch_norm},              // Conv / Gemm + BatchNormalization
+    {"recognize_layer_norm", recognize_layer_norm},    // ReduceMean ... Div [Mul] [Add]
+    {"recognize_gelu", recognize_gelu},                // x * 0.5 * (1 + erf | tanh(...))
+    {"channels_last", channels_last},                  // Conv -> NhwcConv, transposes at the edges
+    {"winograd_convolutions", winograd_convolutions},  // 3x3 NhwcConv -> transforms + MatMul
+    {"widen_convolutions", widen_convolutions},        // unpadded Conv -> wide Conv + Slice
 };
 
 }  // namespace
@@ -26,6 +27,7 @@ Graph simplify_graph(const Graph& graph, const RewriteOptions& options) {
   Graph g = graph;
   for (const Rewrite& rewrite : kRewrites) {
     if (rewrite.run == channels_last && !options.channels_last) continue;
+    if (rewrite.run == winograd_convolutions && !options.winograd) continue;
     g = rewrite.run(g);
     try {
       g.validate();

@@ -10,8 +10,6 @@
 namespace taskmap::graph {
 namespace {
 
-using patterns::attr_or;
-
 // At most this much extra work (input width over output width).
 constexpr double kMaxWidening = 1.1;
 
@@ -32,24 +30,18 @@ std::vector<Operator> widened(const OperatorNode& conv) {
   if (x.dtype != ir::f32 || x.shape.size() != 4 || !is_known(x.shape) || !is_known(w.shape) ||
       !is_known(y->shape) || y->shape.size() != 4)
     return {};
-  auto auto_pad = attr_or<std::string>(conv, "auto_pad", "NOTSET");
-  auto group = attr_or<int64_t>(conv, "group", 1);
-  auto strides = attr_or<std::vector<int64_t>>(conv, "strides", {1, 1});
-  auto dilations = attr_or<std::vector<int64_t>>(conv, "dilations", {1, 1});
-  auto pads = attr_or<std::vector<int64_t>>(conv, "pads", {0, 0, 0, 0});
-  if (!auto_pad || *auto_pad != "NOTSET" || !group || *group != 1 || !strides ||
-      strides->size() != 2 || (*strides)[1] != 1 || !dilations || dilations->size() != 2 || !pads ||
-      pads->size() != 4)
-    return {};
+  std::optional<patterns::Conv2dAttrs> attrs = patterns::conv2d_attrs(conv);
+  if (!attrs || attrs->group != 1 || attrs->strides[1] != 1) return {};
+  const std::vector<int64_t>& pads = attrs->pads;
   const int64_t width = known_sizes(x.shape)[3], out_width = known_sizes(y->shape)[3];
-  const int64_t span = (*dilations)[1] * (known_sizes(w.shape)[3] - 1) + 1;
-  const int64_t right = span - 1 - (*pads)[1];  // the right pad that makes the output `width`
+  const int64_t span = attrs->dilations[1] * (known_sizes(w.shape)[3] - 1) + 1;
+  const int64_t right = span - 1 - pads[1];  // the right pad that makes the output `width`
   if (out_width >= width || width > kMaxWidening * static_cast<double>(out_width) ||
-      right < (*pads)[3])
+      right < pads[3])
     return {};
 
   auto wide = std::make_shared<OperatorNode>(conv);
-  std::vector<int64_t> wide_pads = *pads;
+  std::vector<int64_t> wide_pads = pads;
   wide_pads[3] = right;
   wide->attrs["pads"] = wide_pads;
   Shape wide_shape = y->shape;
@@ -67,12 +59,7 @@ std::vector<Operator> widened(const OperatorNode& conv) {
 }  // namespace
 
 Graph widen_convolutions(const Graph& graph) {
-  GraphEditor editor(graph);
-  for (const Operator& op : graph.ops) {
-    std::vector<Operator> replacement = widened(*op);
-    if (!replacement.empty()) editor.replace({op.get()}, std::move(replacement));
-  }
-  return editor.finish();
+  return replace_each(graph, widened);
 }
 
 }  // namespace taskmap::graph

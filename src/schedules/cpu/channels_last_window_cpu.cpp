@@ -35,18 +35,13 @@ class ChannelsLastEmitter : RangedEmitter {
     const std::vector<int64_t>& e = f_.extents;
     const TaskMapping tasks = TaskMapping::spatial({e[0], e[1], plan_.groups});
     loop("w", tasks.num_workers(), LoopHint::parallel(), [&](const Var& w) {
-      kb_.for_mapping(tasks, w,
-                      [&](const Index& task) {
-                        for (size_t d = 0; d < task.size(); ++d)
-                          if (task[d].as<VarNode>())
-                            bounds_.bind_range(Var::from(task[d]), tasks.task_shape()[d]);
-                        n_ = task[0];
-                        group_ = task[2];
-                        row(task[1]);
-                        for (const Expr& t : task)
-                          if (t.as<VarNode>()) bounds_.unbind(Var::from(t));
-                      },
-                      {"n", "oh", "group"});
+      for_mapping(tasks, w,
+                  [&](const Index& task) {
+                    n_ = task[0];
+                    group_ = task[2];
+                    row(task[1]);
+                  },
+                  {"n", "oh", "group"});
     });
   }
 

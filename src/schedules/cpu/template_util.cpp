@@ -72,4 +72,20 @@ void RangedEmitter::let(const std::string& name, const ir::Expr& value,
   });
 }
 
+void RangedEmitter::for_mapping(const ir::TaskMapping& mapping, const ir::Expr& worker,
+                                const std::function<void(const ir::Index&)>& body,
+                                std::vector<std::string> names) {
+  kb_.for_mapping(
+      mapping, worker,
+      [&](const ir::Index& task) {
+        for (size_t d = 0; d < task.size(); ++d)
+          if (task[d].as<ir::VarNode>())
+            bounds_.bind_range(ir::Var::from(task[d]), mapping.task_shape()[d]);
+        body(task);
+        for (const ir::Expr& t : task)
+          if (t.as<ir::VarNode>()) bounds_.unbind(ir::Var::from(t));
+      },
+      std::move(names));
+}
+
 }  // namespace taskmap::schedules

@@ -69,6 +69,10 @@ class RangedEmitter {
             const std::function<void(const ir::Var&)>& body);
   void let(const std::string& name, const ir::Expr& value,
            const std::function<void(const ir::Var&)>& body);
+  // The tasks of `worker` under `mapping`, each task coordinate's range bound for `body`.
+  void for_mapping(const ir::TaskMapping& mapping, const ir::Expr& worker,
+                   const std::function<void(const ir::Index&)>& body,
+                   std::vector<std::string> names);
 
   lang::KernelBuilder& kb_;
   arith::BoundAnalyzer bounds_;
