@@ -307,23 +307,6 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
   auto padded = [](const GemmForm& g, const GemmConfig& c) {
     return static_cast<double>(round_up(g.m_size, c.micro_m) * round_up(g.n_size, c.micro_n));
   };
-  GemmForm flipped = transposed(*form);
-  auto constant_b = [&](const GemmForm& g) {
-    return reads_only_constants(task, g.b, g.batch_size, constant_inputs);
-  };
-  // (Not when the flip would gather a per-call B across memory where the unflipped B is
-  // constant: a channels-last image as B, its pixels along n, measured 2.2x slower than 96
-  // channels padded to 128.)
-  auto gathered_b = [&](const GemmForm& g) { return !constant_b(g) && !b_runs_along_n(g); };
-  bool flip = padded(flipped, plan.config) < 0.9 * padded(*form, plan.config) &&
-              !(gathered_b(flipped) && constant_b(*form));
-  // A B that is packed per call and read across memory (a strided window) moves one element
-  // at a time; when the other factor is constant, vectorizing along it leaves the per-call
-  // packing to A, which reads along k (ResNet-50's stride-2 convolutions run 1.5x faster).
-  if (!flip && !constant_b(*form) && !b_runs_along_n(*form) && constant_b(flipped) &&
-      padded(flipped, plan.config) <= 1.15 * padded(*form, plan.config))
-    flip = true;
-  plan.form = flip ? flipped : *form;
   // Panels half as wide and twice as tall (the same accumulators) where the columns fill them
   // better: 96 output channels make three panels of 32, not two of 64 with a quarter empty, and
   // 16 channels one panel of 16. A 12 x 32 tile loads two b vectors and broadcasts 12 a values
@@ -332,14 +315,39 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
   // values per 12 FMAs, more than two load ports keep up with.)
   const int64_t narrowest =
       plan.config.micro_n >= 4 * plan.config.lanes ? plan.config.lanes : 2 * plan.config.lanes;
-  const int64_t l1d = target.l1d_bytes;
-  for (GemmConfig narrow = plan.config; narrow.micro_n / 2 >= narrowest;) {
-    narrow.micro_m *= 2;
-    narrow.micro_n /= 2;
-    narrow.tile_m = round_up(narrow.tile_m, narrow.micro_m);
-    narrow.block_k = std::clamp<int64_t>(l1d / (narrow.micro_n * 4) / 8 * 8, 32, 512);
-    if (padded(plan.form, narrow) < 0.9 * padded(plan.form, plan.config)) plan.config = narrow;
-  }
+  auto narrowed = [&](const GemmForm& g, GemmConfig c) {
+    for (GemmConfig narrow = c; narrow.micro_n / 2 >= narrowest;) {
+      narrow.micro_m *= 2;
+      narrow.micro_n /= 2;
+      narrow.tile_m = round_up(narrow.tile_m, narrow.micro_m);
+      narrow.block_k =
+          std::clamp<int64_t>(target.l1d_bytes / (narrow.micro_n * 4) / 8 * 8, 32, 512);
+      if (padded(g, narrow) < 0.9 * padded(g, c)) c = narrow;
+    }
+    return c;
+  };
+  // Each orientation judged with its own best panels: 32 output channels fill 12 x 32 panels
+  // whole, and flipping them to the pixels' side (32 rows of 1369-wide panels) ran at a third
+  // of the speed for a Winograd GEMM of K = 32.
+  auto best_padded = [&](const GemmForm& g) { return padded(g, narrowed(g, plan.config)); };
+  GemmForm flipped = transposed(*form);
+  auto constant_b = [&](const GemmForm& g) {
+    return reads_only_constants(task, g.b, g.batch_size, constant_inputs);
+  };
+  // (Not when the flip would gather a per-call B across memory where the unflipped B is
+  // constant: a channels-last image as B, its pixels along n, measured 2.2x slower than 96
+  // channels padded to 128.)
+  auto gathered_b = [&](const GemmForm& g) { return !constant_b(g) && !b_runs_along_n(g); };
+  bool flip = best_padded(flipped) < 0.9 * best_padded(*form) &&
+              !(gathered_b(flipped) && constant_b(*form));
+  // A B that is packed per call and read across memory (a strided window) moves one element
+  // at a time; when the other factor is constant, vectorizing along it leaves the per-call
+  // packing to A, which reads along k (ResNet-50's stride-2 convolutions run 1.5x faster).
+  if (!flip && !constant_b(*form) && !b_runs_along_n(*form) && constant_b(flipped) &&
+      best_padded(flipped) <= 1.15 * best_padded(*form))
+    flip = true;
+  plan.form = flip ? flipped : *form;
+  plan.config = narrowed(plan.form, plan.config);
   // A seventh more rows where they fill the panels better: 49 pixels (a 7 x 7 image) make 7
   // panels of 7 rows, not 9 of 6 with 5 rows idle (ResNet-50's last stage: 2.44 -> 2.17 ms a
   // 3 x 3 layer). 28 accumulators and 4 b vectors take all 32 registers, so this needs
