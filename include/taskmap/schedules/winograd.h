@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "taskmap/ir/compute.h"
+#include "taskmap/runtime/ndarray.h"
 
 namespace taskmap::schedules {
 
@@ -77,7 +78,6 @@ ir::Expr winograd_output_compute(const ir::Var& transformed, const ir::Var* bias
 std::map<std::string, std::string> winograd_attrs(bool input, const WinogradGeometry& g);
 
 // U [α², C, O] of a constant weight w [O, C, 3, 3] (row-major f32), computed in double.
-std::vector<float> winograd_weight(const std::vector<float>& w, int64_t out_channels,
-                                   int64_t in_channels, int64_t m);
+NDArray winograd_weight(const float* w, int64_t out_channels, int64_t in_channels, int64_t m);
 
 }  // namespace taskmap::schedules

@@ -3,12 +3,11 @@
 // WinogradInput and WinogradOutput operators, recognized by their "op" attribute and checked
 // node for node against the canonical compute of their geometry.
 //
-//   for (row, tx) in spatial(batch · tile rows, tile columns) over cores:   one tile each
+//   for (row, tx) in spatial(batch · tile rows, tile columns) over cores:  one tile each
 //     interior tile (its patch inside the image / its outputs inside y): no masks
 //     border tile: padded reads as zeros / stores past the output skipped
-//     for chunk in channels / lanes:                                        serial
-//       for lane in range(lanes) vectorized:                                c = chunk · lanes +
-//       lane
+//     for chunk in channels / lanes:                                       serial
+//       for lane in range(lanes) vectorized:                               c = chunk·lanes + lane
 //         input:  d = the α × α patch; t = Bᵀ d; V[ξν, tile, c] = (t B)[ξ, ν]
 //         output: m = the α² values of M; s = Aᵀ m; y[tile's m × m pixels, c] = (s A) (+ bias)
 //

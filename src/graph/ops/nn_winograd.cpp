@@ -2,9 +2,8 @@
 // convolution computed by Winograd's F(m × m, 3 × 3) (schedules/winograd.h), which
 // graph::winograd_convolutions makes from an NhwcConv, with a batched MatMul between them.
 //
-//   WinogradInput(x [N, H, W, C]; tile = m, pads = [top, left, bottom, right])  -> V [α², T, C]
-//   WinogradOutput(M [α², T, O], bias [O]?; tile = m, output_shape = [N, OH, OW]) -> y [N, OH, OW,
-//   O]
+//   WinogradInput(x [N, H, W, C]; tile m, pads [top, left, bottom, right]) -> V [α², T, C]
+//   WinogradOutput(M [α², T, O], bias [O]?; tile m, output_shape [N, OH, OW]) -> y [N, OH, OW, O]
 //
 // with α = m + 2 and T = N · ⌈OH / m⌉ · ⌈OW / m⌉ tiles, OH = H + top + bottom - 2 (likewise OW).
 // Their tasks carry the geometry as attributes, by which the CPU template knows them.
@@ -25,7 +24,6 @@ int64_t tile_attr(const OpContext& ctx) {
 }
 
 WinogradGeometry input_geometry(const OpContext& ctx) {
-  check_float(ctx, 0);
   TM_OP_CHECK(ctx, ctx.dtype(0) == ir::f32) << "only f32 is supported";
   const auto& x = ctx.shape(0);
   TM_OP_CHECK(ctx, x.size() == 4) << "x must be [N, H, W, C], got " << shape_str(x);
@@ -49,7 +47,6 @@ WinogradGeometry input_geometry(const OpContext& ctx) {
 }
 
 WinogradGeometry output_geometry(const OpContext& ctx) {
-  check_float(ctx, 0);
   TM_OP_CHECK(ctx, ctx.dtype(0) == ir::f32) << "only f32 is supported";
   const auto& t = ctx.shape(0);
   const std::vector<int64_t> out = ctx.attr_ints("output_shape");

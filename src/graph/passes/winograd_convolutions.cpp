@@ -80,11 +80,7 @@ std::vector<Operator> winograd(const OperatorNode& conv) {
 
   const std::string name = conv.name.empty() ? "conv" : conv.name;
   const int64_t squares = g.alpha() * g.alpha();
-  NDArray u(ir::f32, {squares, in_channels, out_channels});
-  const float* wd = w->constant.data<float>();
-  const std::vector<float> transformed = schedules::winograd_weight(
-      std::vector<float>(wd, wd + out_channels * in_channels * 9), out_channels, in_channels, g.m);
-  std::copy(transformed.begin(), transformed.end(), u.data<float>());
+  NDArray u = schedules::winograd_weight(w->constant.data<float>(), out_channels, in_channels, g.m);
 
   auto make = [&](const std::string& type, const std::string& domain, std::vector<Tensor> inputs,
                   Tensor output, std::map<std::string, AttrValue> attrs) {

@@ -15,6 +15,10 @@ namespace taskmap::schedules {
 inline int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
 }
+// Rounds toward -inf (b > 0): floor_div(-1, 4) is -1.
+inline int64_t floor_div(int64_t a, int64_t b) {
+  return a >= 0 ? a / b : -ceil_div(-a, b);
+}
 inline int64_t round_up(int64_t a, int64_t b) {
   return ceil_div(a, b) * b;
 }

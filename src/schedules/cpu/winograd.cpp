@@ -144,12 +144,11 @@ std::map<std::string, std::string> winograd_attrs(bool input, const WinogradGeom
   return {{"op", input ? "winograd_input" : "winograd_output"}, {"winograd", g.str()}};
 }
 
-std::vector<float> winograd_weight(const std::vector<float>& w, int64_t out_channels,
-                                   int64_t in_channels, int64_t m) {
+NDArray winograd_weight(const float* w, int64_t out_channels, int64_t in_channels, int64_t m) {
   const WinogradMatrices& t = winograd_matrices(m);
   const int64_t a = t.alpha;
-  TM_ASSERT(static_cast<int64_t>(w.size()) == out_channels * in_channels * 9);
-  std::vector<float> u(a * a * in_channels * out_channels);
+  NDArray transformed(f32, {a * a, in_channels, out_channels});
+  float* u = transformed.data<float>();
   for (int64_t o = 0; o < out_channels; ++o) {
     for (int64_t c = 0; c < in_channels; ++c) {
       const float* g = &w[(o * in_channels + c) * 9];
@@ -166,7 +165,7 @@ std::vector<float> winograd_weight(const std::vector<float>& w, int64_t out_chan
       }
     }
   }
-  return u;
+  return transformed;
 }
 
 }  // namespace taskmap::schedules

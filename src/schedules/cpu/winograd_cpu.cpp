@@ -71,9 +71,9 @@ class WinogradEmitter : RangedEmitter {
     int64_t y0, y1, x0, x1;
     if (plan_.input) {
       // The patch's rows ty·m - pt .. ty·m - pt + α - 1 lie in [0, height).
-      y0 = (g_.pad_top + g_.m - 1) / g_.m;
+      y0 = ceil_div(g_.pad_top, g_.m);
       y1 = floor_div(g_.height - g_.alpha() + g_.pad_top, g_.m);
-      x0 = (g_.pad_left + g_.m - 1) / g_.m;
+      x0 = ceil_div(g_.pad_left, g_.m);
       x1 = floor_div(g_.width - g_.alpha() + g_.pad_left, g_.m);
     } else {
       // The tile's outputs lie in [0, out_height) x [0, out_width).
@@ -104,8 +104,6 @@ class WinogradEmitter : RangedEmitter {
     kb_.if_then_else(ty >= y0 && ty <= y1 && tx >= x0 && tx <= x1, interior, border);
   }
 
-  static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-
   // `body` for every channel c, the innermost loop vectorized.
   void channels(const std::function<void(const Expr&)>& body) {
     const int64_t count = plan_.input ? g_.channels : task_.output_params()[0].type().shape()[3];
@@ -117,6 +115,23 @@ class WinogradEmitter : RangedEmitter {
       loop("lane", plan_.lanes, LoopHint::vectorize(),
            [&](const Var& lane) { body(simplified(chunk * plan_.lanes + lane)); });
     });
+  }
+
+  // table · values for a constant table of `rows` rows (row-major) and α × α values, each
+  // entry named as a scalar `name`: Bᵀ d and Aᵀ M, the first half of each transform.
+  std::vector<std::vector<Expr>> table_times(const std::vector<double>& table, int64_t rows,
+                                             const std::vector<std::vector<Expr>>& values,
+                                             const std::string& name) {
+    const int64_t a = w_.alpha;
+    std::vector<std::vector<Expr>> product(rows, std::vector<Expr>(a));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t j = 0; j < a; ++j) {
+        std::vector<Expr> column;
+        for (int64_t i = 0; i < a; ++i) column.push_back(values[i][j]);
+        product[r][j] = kb_.scalar(name, f32, linear_combination(table_row(table, a, r), column));
+      }
+    }
+    return product;
   }
 
   // V[ξν, tile, c] = (Bᵀ d B)[ξ, ν] for the patch d at tile (ty, tx).
@@ -131,14 +146,7 @@ class WinogradEmitter : RangedEmitter {
       }
     }
     // t = Bᵀ d, then V = t B: row ξ of t against row ν of Bᵀ.
-    std::vector<std::vector<Expr>> t(a, std::vector<Expr>(a));
-    for (int64_t xi = 0; xi < a; ++xi) {
-      for (int64_t j = 0; j < a; ++j) {
-        std::vector<Expr> column;
-        for (int64_t i = 0; i < a; ++i) column.push_back(d[i][j]);
-        t[xi][j] = kb_.scalar("t", f32, linear_combination(table_row(w_.bt, a, xi), column));
-      }
-    }
+    const std::vector<std::vector<Expr>> t = table_times(w_.bt, a, d, "t");
     const Var& v = task_.output_params()[0];
     for (int64_t xi = 0; xi < a; ++xi)
       for (int64_t nu = 0; nu < a; ++nu)
@@ -154,15 +162,8 @@ class WinogradEmitter : RangedEmitter {
     for (int64_t xi = 0; xi < a; ++xi)
       for (int64_t nu = 0; nu < a; ++nu)
         values[xi][nu] = kb_.scalar("v", f32, load(transformed, {int_imm(xi * a + nu), tile, c}));
-    // s = Aᵀ M (m × α), then y = s A: row r of s against row s of Aᵀ.
-    std::vector<std::vector<Expr>> s(m, std::vector<Expr>(a));
-    for (int64_t r = 0; r < m; ++r) {
-      for (int64_t nu = 0; nu < a; ++nu) {
-        std::vector<Expr> column;
-        for (int64_t xi = 0; xi < a; ++xi) column.push_back(values[xi][nu]);
-        s[r][nu] = kb_.scalar("s", f32, linear_combination(table_row(w_.at, a, r), column));
-      }
-    }
+    // s = Aᵀ M (m × α), then y = s A: row r of s against row q of Aᵀ.
+    const std::vector<std::vector<Expr>> s = table_times(w_.at, m, values, "s");
     Expr bias;
     if (task_.inputs().size() > 1) bias = kb_.scalar("bias", f32, load(task_.inputs()[1], {c}));
     const Var& y = task_.output_params()[0];
