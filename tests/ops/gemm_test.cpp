@@ -51,8 +51,8 @@ std::vector<double> linear_reference(const Problem& p, const std::vector<float>&
 }
 
 const std::vector<Problem> kProblems = {
-    {1, 64, 64, 64}, {1, 7, 200, 9},    {2, 37, 70, 33}, {1, 130, 17, 300},
-    {3, 5, 129, 64}, {1, 49, 512, 100}, {1, 300, 40, 8}, {1, 20, 64, 257},
+    {1, 64, 64, 64},   {1, 7, 200, 9},  {2, 37, 70, 33},  {1, 130, 17, 300},  {3, 5, 129, 64},
+    {1, 49, 512, 100}, {1, 300, 40, 8}, {1, 20, 64, 257}, {1, 128, 96, 2501},
 };
 
 TEST(Gemm, RecognizesContractionsOnly) {
@@ -102,6 +102,32 @@ TEST(Gemm, SevenRowTilesFitFortyNineRows) {
     ASSERT_TRUE(plan.has_value());
     EXPECT_EQ(plan->config.micro_m, target.isa == CpuTarget::Isa::avx512 ? 7 : 6) << target.str();
   }
+}
+
+// With A read in place and B packed ahead, nothing is packed per call, and the k blocks grow
+// to what L2 holds (the tile's A rows, a b panel, the c tile) instead of a b panel that fits
+// L1; 128 rows take 8 x 48 register tiles (16 whole panels, not 22 of 6). The test above runs
+// such a plan (128 x 96 x 2501: two k blocks, the last one ragged).
+TEST(Gemm, DeepKBlocksWhereNothingIsPackedPerCall) {
+  const CpuTarget target = CpuTarget::parse("cpu:avx512,cores=2,l1d=32k,l2=1m");
+  for (const Problem& p : {Problem{1, 128, 768, 3072}, Problem{1, 128, 96, 2501}}) {
+    auto plan = schedules::plan_gemm(linear_task(p), target, {false, true, true});
+    ASSERT_TRUE(plan.has_value()) << p.str();
+    EXPECT_TRUE(plan->a_in_place) << p.str();
+    EXPECT_EQ(plan->config.micro_m, 8) << p.str();
+    EXPECT_EQ(plan->config.micro_n, 48) << p.str();
+    const schedules::GemmTiling& t = plan->tiling;
+    EXPECT_GT(t.block_k, 512) << p.str();
+    EXPECT_GE(t.padded_k(), p.k) << p.str();
+    EXPECT_LT(t.padded_k() - p.k, t.k_blocks) << p.str();
+    // What the block keeps in L2: the A rows, one b panel and the c tile.
+    EXPECT_LE((t.tile_m + 48) * t.block_k * 4 + t.tile_m * t.tile_n * 4, 1 << 20) << p.str();
+  }
+  // A packed per call keeps blocks whose b panel fits L1.
+  auto packed =
+      schedules::plan_gemm(linear_task({1, 128, 768, 3072}), target, {true, false, false});
+  ASSERT_TRUE(packed.has_value());
+  EXPECT_LE(packed->tiling.block_k, 256);
 }
 
 // A linear task's kernel as the host plans it, and whether its output runs along the plan's
