@@ -266,9 +266,24 @@ TEST(Gemm, BatchedTransposedProductMatchesReference) {
   auto form = schedules::analyze_gemm(task);
   ASSERT_TRUE(form.has_value());
   EXPECT_EQ(form->batch_size, batch);
+  // With Kᵀ constant (a Winograd GEMM's transformed weights are batched so), it is packed
+  // ahead, batch by batch, and the kernel reads each tile's batch of the packed operand.
+  const CpuTarget target = CpuTarget::host();
+  auto plan = schedules::plan_gemm(task, target, {false, true});
+  ASSERT_TRUE(plan.has_value());
+  ASSERT_TRUE(schedules::gemm_factor_constant(task, *plan, 1, {false, true}));
+  EXPECT_FALSE(schedules::gemm_factor_constant(task, *plan, 0, {false, true}));
+  plan->b_packed = true;
+  Task pack = schedules::gemm_pack_task(task, *plan, 1);
+  EXPECT_EQ(pack.outputs()[0].type().shape()[0], batch);
+  std::vector<CompiledKernel> compiled = compile_kernels(
+      {schedules::gemm_cpu(task, *plan), implement_cpu(pack, target), implement_cpu(task, target)});
   std::vector<float> a = random_data(batch * m * k), b = random_data(batch * n * k),
-                     c = poisoned(batch * m * n);
-  compile_all({task})[0]({a.data(), b.data(), c.data()});
+                     c = poisoned(batch * m * n), c_packed = poisoned(batch * m * n),
+                     packed = poisoned(numel(pack.outputs()[0].type().shape()));
+  compiled[2]({a.data(), b.data(), c.data()});
+  compiled[1]({b.data(), packed.data()});
+  compiled[0]({a.data(), b.data(), c_packed.data(), packed.data()});
   std::vector<double> expected(c.size());
   for (int64_t t = 0; t < batch; ++t)
     for (int64_t i = 0; i < m; ++i)
@@ -279,6 +294,7 @@ TEST(Gemm, BatchedTransposedProductMatchesReference) {
         expected[(t * m + i) * n + j] = sum * 0.125;
       }
   expect_close(c, expected, "batched q·kT", 1e-4);
+  expect_close(c_packed, expected, "batched q·kT, kT packed ahead", 1e-4);
 }
 
 }  // namespace

@@ -33,8 +33,9 @@
 //
 // The knobs come from the target: the vector width gives NR, the register count MR, the L1 size
 // block_k, the L2 size the tile. Where nothing is packed per call (A read in place, B packed
-// ahead) the k blocks grow to what L2 holds instead: fewer round trips of the c tile. Tasks read only through loads, so post-scheduling fusion can
-// inline a prologue into the packing and an epilogue into the final store.
+// ahead) the k blocks grow to what L2 holds instead: fewer round trips of the c tile. Tasks read
+// only through loads, so post-scheduling fusion can inline a prologue into the packing and an
+// epilogue into the final store.
 #include <cstdint>
 #include <optional>
 #include <string>

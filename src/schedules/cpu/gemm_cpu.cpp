@@ -35,12 +35,12 @@ std::vector<int> inputs_read(const Task& task, const Expr& factor) {
   return out;
 }
 
-// Whether `factor` reads tensors, all of them constant, unbatched: such a factor is packed once,
-// at compile time.
-bool reads_only_constants(const Task& task, const Expr& factor, int64_t batch_size,
+// Whether `factor` reads tensors, all of them constant: such a factor is packed once, at
+// compile time (a batched one, a Winograd GEMM's transformed weights, batch by batch).
+bool reads_only_constants(const Task& task, const Expr& factor,
                           const std::vector<bool>& constant_inputs) {
   std::vector<int> reads = inputs_read(task, factor);
-  if (reads.empty() || batch_size != 1) return false;
+  if (reads.empty()) return false;
   for (int i : reads)
     if (static_cast<size_t>(i) >= constant_inputs.size() || !constant_inputs[i]) return false;
   return true;
@@ -366,7 +366,7 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
   auto best_padded = [&](const GemmForm& g) { return padded(g, narrowed(g, plan.config)); };
   GemmForm flipped = transposed(*form);
   auto constant_b = [&](const GemmForm& g) {
-    return reads_only_constants(task, g.b, g.batch_size, constant_inputs);
+    return reads_only_constants(task, g.b, constant_inputs);
   };
   // (Not when the flip would gather a per-call B across memory where the unflipped B is
   // constant: a channels-last image as B, its pixels along n, measured 2.2x slower than 96
@@ -401,8 +401,7 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
     if (padded(plan.form, tall) < 0.98 * padded(plan.form, plan.config) || rows_align)
       plan.config = tall;
   }
-  const bool constant_a =
-      reads_only_constants(task, plan.form.a, plan.form.batch_size, constant_inputs);
+  const bool constant_a = reads_only_constants(task, plan.form.a, constant_inputs);
   const bool b_per_call = !constant_b(plan.form);
   // B by masked loads only where it is padded: an unpadded contiguous B is a plain copy the
   // compiler vectorizes, and its tensor stays open to prologue fusion (masked loads take its
@@ -455,14 +454,12 @@ std::vector<int> gemm_factor_inputs(const Task& task, const GemmPlan& plan, int 
 
 bool gemm_factor_constant(const Task& task, const GemmPlan& plan, int side,
                           const std::vector<bool>& constant_inputs) {
-  return reads_only_constants(task, side == 0 ? plan.form.a : plan.form.b, plan.form.batch_size,
-                              constant_inputs);
+  return reads_only_constants(task, side == 0 ? plan.form.a : plan.form.b, constant_inputs);
 }
 
 Task gemm_pack_task(const Task& task, const GemmPlan& plan, int side) {
   const GemmForm& f = plan.form;
   const GemmTiling& t = plan.tiling;
-  TM_ASSERT(f.batch_size == 1) << "packing a batched operand of " << task.name();
   const bool is_a = side == 0;
   const int64_t width = is_a ? plan.config.micro_m : plan.config.micro_n;
   const int64_t panels = is_a ? t.tiles_m * t.tile_m / width : t.tiles_n * t.tile_n / width;
@@ -470,14 +467,19 @@ Task gemm_pack_task(const Task& task, const GemmPlan& plan, int side) {
   const int64_t kp = t.padded_k();
   std::vector<Var> inputs;
   for (int i : gemm_factor_inputs(task, plan, side)) inputs.push_back(task.inputs()[i]);
-  Expr packed = compute(std::string(is_a ? "a" : "b") + "_packed", {panels, kp, width},
-                        [&](const Index& pkl) {
-                          Expr pos = pkl[0] * width + pkl[2];
-                          Expr at = min(pos, size - 1), k = min(pkl[1], f.k_size - 1);
-                          Expr value = is_a ? substitute(f.a, bindings(f, Expr(0), at, {}, k))
-                                            : substitute(f.b, bindings(f, Expr(0), {}, at, k));
-                          return select(pos < size && pkl[1] < f.k_size, value, float_imm(0.0));
-                        });
+  // [panels][padded K][width], batch after batch where there is a batch.
+  const bool batched = f.batch_size > 1;
+  std::vector<int64_t> shape = {panels, kp, width};
+  if (batched) shape.insert(shape.begin(), f.batch_size);
+  Expr packed = compute(std::string(is_a ? "a" : "b") + "_packed", shape, [&](const Index& at_) {
+    const Expr batch = batched ? at_[0] : Expr(0);
+    const Index pkl(at_.end() - 3, at_.end());
+    Expr pos = pkl[0] * width + pkl[2];
+    Expr at = min(pos, size - 1), k = min(pkl[1], f.k_size - 1);
+    Expr value = is_a ? substitute(f.a, bindings(f, batch, at, {}, k))
+                      : substitute(f.b, bindings(f, batch, {}, at, k));
+    return select(pos < size && pkl[1] < f.k_size, value, float_imm(0.0));
+  });
   return Task(task.name() + (is_a ? "_pack_a" : "_pack_b"), inputs, {packed});
 }
 
@@ -489,8 +491,6 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
   TM_USER_CHECK(mr > 0 && lanes > 0 && nr % lanes == 0 && nv > 0 && t.block_k > 0 &&
                 t.tile_m % mr == 0 && t.tile_n % nr == 0)
       << "gemm config (" << cfg.str() << "): tiles must be multiples of the micro-tile";
-  TM_USER_CHECK(f.batch_size == 1 || !(plan.a_packed || plan.b_packed))
-      << "gemm " << task.name() << ": a batched operand cannot be packed ahead of time";
   const int64_t m = f.m_size, n = f.n_size, k = f.k_size, kc = t.block_k, kp = t.padded_k();
   const DType vec = f32.with_lanes(static_cast<int>(lanes));
   const Var& out = task.output_params()[0];
@@ -516,10 +516,13 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
   KernelBuilder kb(kernel_name(task.name()));
   kb.params(task.params());
   Var a_packed, b_packed;
+  // Packed operands hold one [panels][padded K][MR or NR] block per batch.
+  const int64_t a_batch_stride = t.tiles_m * t.tile_m * kp,
+                b_batch_stride = t.tiles_n * t.tile_n * kp;
   if (plan.a_packed)
-    a_packed = kb.param("a_packed", Type::tensor(f32, {t.tiles_m * t.tile_m * kp}));
+    a_packed = kb.param("a_packed", Type::tensor(f32, {f.batch_size * a_batch_stride}));
   if (plan.b_packed)
-    b_packed = kb.param("b_packed", Type::tensor(f32, {t.tiles_n * t.tile_n * kp}));
+    b_packed = kb.param("b_packed", Type::tensor(f32, {f.batch_size * b_batch_stride}));
   kb.attr("task", task.name());
   kb.attr("schedule", "gemm_cpu (" + cfg.str() + ")");
   kb.attr("problem", "batch " + std::to_string(f.batch_size) + ", M " + std::to_string(m) + ", N " +
@@ -539,6 +542,10 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
             kb.let("tm", tile[1], [&](const Var& tm) {
               kb.let("tn", tile[2], [&](const Var& tn) {
                 const Expr row0 = tm * t.tile_m, col0 = tn * t.tile_n;
+                // An offset into a packed operand, moved to this tile's batch.
+                auto in_batch = [&](int64_t stride, const Expr& offset) {
+                  return f.batch_size > 1 ? bt * stride + offset : offset;
+                };
                 Var c_tile =
                     kb.register_tensor("c_tile", f32, Layout::row_major({t.tile_m * t.tile_n}));
                 Var a_pack, b_pack;
@@ -783,16 +790,20 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                         return substitute(
                             f.a, bindings(f, bt, min(row0 + p * mr + i, m - 1), {}, kstart + kk));
                       if (plan.a_packed)
-                        return load(a_packed,
-                                    {((tm * (t.tile_m / mr) + p) * kp + kstart + kk) * mr + i});
+                        return load(
+                            a_packed,
+                            {in_batch(a_batch_stride,
+                                      ((tm * (t.tile_m / mr) + p) * kp + kstart + kk) * mr + i)});
                       if (a_along_m) return load(a_pack, {kk * a_stride + p * mr + i});
                       if (a_run > 0) return load(a_pack, {(p * mr + i) * kc + kk});
                       return load(a_pack, {(p * kc + kk) * mr + i});
                     };
                     auto b_at = [&](const Expr& q, const Expr& kk, int64_t j) {
                       if (plan.b_packed)
-                        return address(b_packed,
-                                       {((tn * (t.tile_n / nr) + q) * kp + kstart + kk) * nr + j});
+                        return address(
+                            b_packed,
+                            {in_batch(b_batch_stride,
+                                      ((tn * (t.tile_n / nr) + q) * kp + kstart + kk) * nr + j)});
                       return address(b_pack, {(q * kc + kk) * nr + j});
                     };
                     // The register micro-kernel over every MR × NR sub-tile that holds a row and
