@@ -233,6 +233,9 @@ TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
       {{{1, 48, 7, 8}, 64, {5, 5}, {1, 1}, {2, 2, 2, 2}, {1, 1}, false}, true, false, false},
       {{{1, 288, 5, 5}, 64, {3, 3}, {1, 1}, {1, 0, 1, 0}, {1, 1}, false}, true, false, false},
       {{{1, 16, 11, 11}, 128, {3, 3}, {2, 2}, {1, 1, 1, 1}, {2, 1}, false}, true, false, false},
+      // K = 2304 against packed weights: k blocks deeper than the L1-sized ones, bounded by L2
+      // (ResNet-50's stride-2 3 x 3 layers).
+      {{{1, 256, 9, 9}, 64, {3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}, false}, true, false, false},
       {{{1, 40, 7, 7}, 64, {1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, false}, false, true, false},
       {{{1, 64, 9, 9}, 64, {1, 1}, {2, 2}, {0, 0, 0, 0}, {1, 1}, false}, false, true, false},
       {{{1, 32, 9, 9}, 16, {1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, false}, false, true, false},
@@ -284,6 +287,10 @@ TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
           EXPECT_EQ(plan->config.micro_m, 7) << what;
         }
         EXPECT_EQ(plan->tiling.block_k % plan->a_rows_run, 0) << what;
+        if (e.conv.x[1] == 256) {
+          EXPECT_GT(plan->tiling.block_k, schedules::default_gemm_config(target).block_k) << what;
+          EXPECT_GE(plan->tiling.padded_k(), 2304) << what;
+        }
         EXPECT_EQ(e.conv.x[1] % plan->a_rows_run, 0) << what;
         EXPECT_EQ(plan->a_rows_run % plan->config.lanes, 0) << what;
       }

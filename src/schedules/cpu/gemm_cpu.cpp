@@ -257,25 +257,38 @@ void along_tiles(KernelBuilder& kb, const Expr& index, int64_t tile, int64_t cou
       [&] { body(Expr(whole * tile), size - whole * tile); });
 }
 
-// Longer k blocks for a GEMM whose A is read in place and whose B arrives packed (a MatMul or a
-// 1 x 1 convolution against weights): nothing is packed per call, so the block is bounded only
-// by what stays in L2 while it runs, the tile's A rows (tile_m x block_k, reused by every b
-// panel), one b panel (block_k x NR, streamed past them) and the c tile. Each k block costs a
-// round trip of the c tile through L2 per micro-tile (MR x NR/16 vector loads and stores
-// against block_k steps of MR x NR/16 multiply-adds), and the b panel streams from L2 fast
-// enough at a step's pace: BERT's 128 x 768 x 3072 ran 6-8% faster in blocks of 768-1024 than
-// in L1-sized blocks of 128 (measured on Zen 4). The blocks split K evenly.
+// Longer k blocks for a GEMM whose B arrives packed (a MatMul or a convolution against
+// weights): the block is then bounded by what stays in L2 while it runs, the tile's A rows
+// (tile_m x block_k, reused by every b panel), one b panel (block_k x NR, streamed past them)
+// and the c tile, not by a b panel that fits L1. Each k block costs a round trip of the c tile
+// through L2 per micro-tile (MR x NR/16 vector loads and stores against block_k steps of
+// MR x NR/16 multiply-adds), and the b panel streams from L2 fast enough at a step's pace:
+// BERT's 128 x 768 x 3072 ran 6-8% faster in blocks of 768-1024 than in L1-sized blocks of 128
+// (measured on Zen 4). Where A is packed per call, a quarter of L2 stays for the image it is
+// packed from (Inception-v3's 7 x 1 layers ran 5% slower in one block of 1120 filling L2 than
+// in 7 of 160). An A read in place takes blocks that split K evenly; an A packed per call
+// (into a buffer of tile_m x block_k) whole multiples of the planned block, which keep its runs
+// along k and the window rows the packing walks.
 void deepen_k_blocks(GemmPlan& plan, const CpuTarget& target) {
   GemmTiling& t = plan.tiling;
   const int64_t k = plan.form.k_size;
   if (t.k_blocks <= 1) return;
   const int64_t l2 = std::clamp<int64_t>(target.l2_bytes, 256 * 1024, 4 * 1024 * 1024);
   const int64_t c_tile = t.tile_m * t.tile_n * 4;
-  const int64_t per_step = (t.tile_m + plan.config.micro_n) * 4;
-  const int64_t most = (l2 - c_tile) / per_step;
+  const int64_t a_rows = round_up(t.tile_m, plan.config.lanes);
+  const int64_t budget = plan.a_in_place ? l2 : l2 * 3 / 4;
+  const int64_t most = (budget - c_tile) / ((a_rows + plan.config.micro_n) * 4);
   if (most <= t.block_k) return;
-  t.k_blocks = ceil_div(k, most);
-  t.block_k = ceil_div(k, t.k_blocks);
+  if (plan.a_in_place) {
+    t.k_blocks = ceil_div(k, most);
+    t.block_k = ceil_div(k, t.k_blocks);
+    return;
+  }
+  int64_t factor = std::min(t.k_blocks, most / t.block_k);
+  while (t.k_blocks % factor != 0) --factor;
+  t.block_k *= factor;
+  t.k_blocks /= factor;
+  if (plan.a_rows_run > 0) plan.a_rows_run = std::gcd(plan.form.k_extents.back(), t.block_k);
 }
 
 }  // namespace
@@ -444,7 +457,7 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
   plan.tiling = plan_tiles(plan.form, plan.config, std::max(target.cores, 1),
                            !constant_a && !plan.a_in_place, b_per_call, a_rows ? lanes : 1);
   if (a_rows) plan.a_rows_run = std::gcd(plan.form.k_extents.back(), plan.tiling.block_k);
-  if (plan.a_in_place && !b_per_call) deepen_k_blocks(plan, target);
+  if (!b_per_call) deepen_k_blocks(plan, target);
   return plan;
 }
 
