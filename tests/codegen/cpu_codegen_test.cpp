@@ -29,7 +29,7 @@ TEST(CpuCodegen, ElementwiseAddWithParallelLoop) {
       << source;
   EXPECT_TRUE(contains(
       source,
-      "  #pragma omp parallel for schedule(dynamic, 16)\n  for (int64_t i = 0; i < 1000; ++i) {"))
+      "  #pragma omp parallel for schedule(static)\n  for (int64_t i = 0; i < 1000; ++i) {"))
       << source;
   EXPECT_TRUE(contains(source, "    c[i] = a[i] + b[i];\n")) << source;
   EXPECT_TRUE(contains(source, "extern \"C\" int taskmap_entry_add(void* const* args) {"))
