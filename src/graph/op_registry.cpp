@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "graph/ops/op_util.h"
+#include "taskmap/ir/functor.h"
 
 namespace taskmap::graph {
 namespace {
@@ -76,7 +77,22 @@ LoweredOperator lower_operator(const OperatorNode& op, const std::string& source
   const OpDef& def = definition(ctx);
   TM_OP_CHECK(ctx, def.lower != nullptr) << "runs on the host only and has no kernel";
   Outputs outputs = lower_outputs(ctx, def);
-  std::vector<int> used = ctx.used_params();
+  std::vector<int> used;
+  for (int i : ctx.used_params()) {
+    // A one-element f32 constant (a Div's √d, a Clip's bounds, a Where's fill value) becomes an
+    // immediate of the compute instead of a kernel argument: the compiler then sees the value
+    // (x / 8 turns into the exact x · 0.125, a clip into min / max against constants) and the
+    // kernel loads nothing per element. (Single outputs only: outputs sharing an intermediate
+    // compute would each get a copy of it.)
+    const TensorNode* input = op.inputs[i].get();
+    if (outputs.size() == 1 && input != nullptr && input->is_constant() &&
+        input->constant.numel() == 1 && input->constant.dtype() == ir::f32) {
+      outputs[0] =
+          ir::replace_loads(outputs[0], ctx.param(i), ir::float_imm(input->constant.get_double(0)));
+      continue;
+    }
+    used.push_back(i);
+  }
   std::vector<ir::Var> inputs;
   for (int i : used) inputs.push_back(ctx.param(i));
   std::string name = op.type;

@@ -402,6 +402,19 @@ Stmt substitute(const Stmt& s, const std::vector<std::pair<Var, Expr>>& map) {
   return Substituter(map).mutate(s);
 }
 
+Expr replace_loads(const Expr& e, const Var& buffer, const Expr& value) {
+  struct Replacer : IRMutator {
+    const Var& buffer;
+    const Expr& value;
+    Replacer(const Var& buffer, const Expr& value) : buffer(buffer), value(value) {}
+    Expr mutate_Load(const LoadNode* op, const Expr& self) override {
+      if (op->buffer.same_as(buffer)) return value;
+      return IRMutator::mutate_Load(op, self);
+    }
+  };
+  return Replacer(buffer, value).mutate(e);
+}
+
 void post_order_visit(const Expr& root, const std::function<void(const Expr&)>& fn) {
   struct Walker : IRVisitor {
     const std::function<void(const Expr&)>& fn;

@@ -70,23 +70,6 @@ bool reads_only_at(const ir::Expr& value, const ir::Var& buffer, const std::vect
   return seen && !other;
 }
 
-// Replaces every load of `buffer` with `value` (the loads were checked to be at the axes).
-class LoadReplacer : public ir::IRMutator {
- public:
-  LoadReplacer(ir::Var buffer, ir::Expr value)
-      : buffer_(std::move(buffer)), value_(std::move(value)) {}
-
- protected:
-  ir::Expr mutate_Load(const ir::LoadNode* op, const ir::Expr& self) override {
-    if (op->buffer.same_as(buffer_)) return value_;
-    return ir::IRMutator::mutate_Load(op, self);
-  }
-
- private:
-  ir::Var buffer_;
-  ir::Expr value_;
-};
-
 // The rewrite of the head's kernel (see fusion.h).
 class FusionRewriter : public ir::IRMutator {
  public:
@@ -168,7 +151,8 @@ class FusionRewriter : public ir::IRMutator {
     for (const Epilogue& e : epilogues_) {
       std::vector<std::pair<ir::Var, ir::Expr>> map;
       for (size_t d = 0; d < e.def.axes.size(); ++d) map.emplace_back(e.def.axes[d], index[d]);
-      ir::Expr value = LoadReplacer(e.reads, current).mutate(ir::substitute(e.def.value, map));
+      // (The loads were checked to be at the axes.)
+      ir::Expr value = ir::replace_loads(ir::substitute(e.def.value, map), e.reads, current);
       current = ir::var("fused", value.type());
       lets.emplace_back(current, value);
     }

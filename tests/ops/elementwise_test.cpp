@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ops/ops_support.h"
+#include "taskmap/graph/op_registry.h"
 
 namespace taskmap::testing {
 namespace {
@@ -127,6 +128,44 @@ TEST(Elementwise, BinaryOpsBroadcastLikeNumPy) {
     expect_close(c, expected,
                  std::string(op->name) + " " + shape_str(sa) + " with " + shape_str(sb));
   }
+}
+
+// One-element f32 constants are immediates of the lowered compute, not kernel arguments: a
+// Div by √64 (attention's scale) and a Clip to [0, 6] (ReLU6) each take the image alone, and
+// match the reference. A constant of more elements stays an argument.
+TEST(Elementwise, ScalarConstantsBecomeImmediates) {
+  auto scalar = [](const std::string& name, float value, Shape shape = {}) {
+    NDArray array(f32, shape);
+    for (int64_t i = 0; i < array.numel(); ++i) array.data<float>()[i] = value;
+    return graph::make_constant(name, std::move(array));
+  };
+  const Shape shape = {3, 7, 33};
+  auto op_of = [&](const std::string& type, std::vector<graph::Tensor> constants) {
+    graph::OperatorNode op;
+    op.type = op.name = type;
+    op.inputs.push_back(graph::make_tensor("x", f32, graph::to_shape(shape)));
+    for (graph::Tensor& c : constants) op.inputs.push_back(std::move(c));
+    op.outputs.push_back(graph::make_tensor("y", f32, {}));
+    return graph::lower_operator(op);
+  };
+  graph::LoweredOperator div = op_of("Div", {scalar("d", 8.0f)});
+  graph::LoweredOperator clip = op_of("Clip", {scalar("lo", 0.0f), scalar("hi", 6.0f, {1})});
+  graph::LoweredOperator wide = op_of("Div", {scalar("d", 8.0f, {33})});
+  EXPECT_EQ(div.used_inputs, std::vector<int>{0});
+  EXPECT_EQ(clip.used_inputs, std::vector<int>{0});
+  EXPECT_EQ(wide.used_inputs, (std::vector<int>{0, 1}));
+  std::vector<CompiledKernel> kernels = compile_all({div.task, clip.task});
+  std::vector<float> x = random_data(numel(shape), -8.0f, 8.0f);
+  std::vector<float> y_div = poisoned(x.size()), y_clip = poisoned(x.size());
+  kernels[0]({x.data(), y_div.data()});
+  kernels[1]({x.data(), y_clip.data()});
+  std::vector<double> expected_div(x.size()), expected_clip(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    expected_div[i] = x[i] / 8.0;
+    expected_clip[i] = std::min(std::max(double(x[i]), 0.0), 6.0);
+  }
+  expect_close(y_div, expected_div, "x / 8 with 8 an immediate");
+  expect_close(y_clip, expected_clip, "clip(x, 0, 6) with its bounds immediates");
 }
 
 }  // namespace

@@ -56,6 +56,10 @@ class IRMutator {
 Expr substitute(const Expr& e, const std::vector<std::pair<Var, Expr>>& map);
 Stmt substitute(const Stmt& s, const std::vector<std::pair<Var, Expr>>& map);
 
+// Replaces every load of `buffer` by `value`, whatever its indices (a caller that inlines a
+// producer checks first that they are the producer's axes; a one-element tensor has one value).
+Expr replace_loads(const Expr& e, const Var& buffer, const Expr& value);
+
 // Calls `fn` on every expression node reachable from `root`, parents before children.
 void post_order_visit(const Expr& root, const std::function<void(const Expr&)>& fn);
 
