@@ -360,10 +360,9 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
       if (padded(g, narrow) < 0.9 * padded(g, c)) c = narrow;
     }
     // Or 8 x 48 where it fills the tile better: 128 tokens make 16 panels of 8, not 22 of 6
-    // with the last two thirds empty (BERT's GEMMs: 3-5% faster). Its
-    // 3 b vectors and 8 broadcasts per 24 FMAs ran as fast as 6 x 64 on shapes both fill.
-    // (Measured where A is read in place, a MatMul's activations; convolutions keep their
-    // panels.)
+    // with the last two thirds empty (BERT's GEMMs: 3-5% faster). Its 3 b vectors and 8
+    // broadcasts per 24 FMAs ran as fast as 6 x 64 on shapes both fill. (Measured where A is
+    // read in place, a MatMul's activations; convolutions keep their panels.)
     if (wide.micro_m == 6 && wide.micro_n == 4 * wide.lanes && a_readable_in_place(g)) {
       GemmConfig eight = wide;
       eight.micro_m = 8;
@@ -484,9 +483,9 @@ Task gemm_pack_task(const Task& task, const GemmPlan& plan, int side) {
   const bool batched = f.batch_size > 1;
   std::vector<int64_t> shape = {panels, kp, width};
   if (batched) shape.insert(shape.begin(), f.batch_size);
-  Expr packed = compute(std::string(is_a ? "a" : "b") + "_packed", shape, [&](const Index& at_) {
-    const Expr batch = batched ? at_[0] : Expr(0);
-    const Index pkl(at_.end() - 3, at_.end());
+  Expr packed = compute(std::string(is_a ? "a" : "b") + "_packed", shape, [&](const Index& index) {
+    const Expr batch = batched ? index[0] : Expr(0);
+    const Index pkl(index.end() - 3, index.end());
     Expr pos = pkl[0] * width + pkl[2];
     Expr at = min(pos, size - 1), k = min(pkl[1], f.k_size - 1);
     Expr value = is_a ? substitute(f.a, bindings(f, batch, at, {}, k))
