@@ -32,10 +32,10 @@
 // against the window row outside the image), as a direct convolution skips those taps.
 //
 // The knobs come from the target: the vector width gives NR, the register count MR, the L1 size
-// block_k, the L2 size the tile. Where nothing is packed per call (A read in place, B packed
-// ahead) the k blocks grow to what L2 holds instead: fewer round trips of the c tile. Tasks read
-// only through loads, so post-scheduling fusion can inline a prologue into the packing and an
-// epilogue into the final store.
+// block_k, the L2 size the tile. Where the weights (B) are packed ahead, the k blocks grow to what
+// L2 holds instead: fewer round trips of the c tile. Tasks read only through loads, so
+// post-scheduling fusion can inline a prologue into the packing and an epilogue into the final
+// store.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -182,13 +182,13 @@ std::optional<GemmPlan> plan_gemm(const ir::Task& task, const CpuTarget& target,
 std::vector<int> gemm_factor_inputs(const ir::Task& task, const GemmPlan& plan, int side);
 
 // Whether factor A (`side` 0) or B (1) reads only constant inputs (`constant_inputs` as for
-// plan_gemm) and no batch, so gemm_pack_task can pack it once at compile time.
+// plan_gemm), so gemm_pack_task can pack it once at compile time (batch by batch if batched).
 bool gemm_factor_constant(const ir::Task& task, const GemmPlan& plan, int side,
                           const std::vector<bool>& constant_inputs);
 
 // The injective task that packs factor A (`side` 0) into [panels][padded K][MR] or B (1) into
-// [panels][padded K][NR], zero-padded; its inputs are gemm_factor_inputs(). Requires a batch of
-// one.
+// [panels][padded K][NR], zero-padded, with a leading batch axis where the form has a batch; its
+// inputs are gemm_factor_inputs().
 ir::Task gemm_pack_task(const ir::Task& task, const GemmPlan& plan, int side);
 
 // The kernel. Its parameters are task.params(), then the packed A and B if the plan says so.
