@@ -70,8 +70,10 @@ SQUARE_GEMMS = [(s, s, s) for s in (256, 512, 1024, 2048)]
 # M x N x K of the GEMMs inside BERT-base and ResNet-50 (im2col view of the convolutions).
 DL_GEMMS = [(128, 768, 768), (128, 3072, 768), (128, 768, 3072), (3136, 64, 576), (784, 128, 1152),
             (196, 256, 2304), (49, 512, 4608), (3136, 256, 64), (49, 2048, 512)]
-DEFAULT_PEAKS = {1: 253.0, 2: 496.0}  # fp32 AVX-512 FMA peak, GFLOP/s, of the reference machine
-PEAK_PER_THREAD = 253.0
+# fp32 AVX-512 FMA peak, GFLOP/s, of the reference machine of BENCHMARKS.md: the fallback where
+# this machine's cannot be measured.
+REFERENCE_PEAKS = {1: 253.0, 2: 496.0}
+REFERENCE_PEAK_PER_THREAD = 253.0
 GEMM_WARMUP_S, GEMM_WARMUP_GFLOPS, GEMM_WARMUP_MAX = 0.1, 200.0, 2000
 OPENBLAS_OPENMP_DIR = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "GOTO_NUM_THREADS",
@@ -270,13 +272,16 @@ def prepare_gemm(shape, args):
 
 
 # ------------------------------------------------------------------------------------------------
-# gemm_peers
-class GemmPeers:
-    """Builds benchmarks/gemm_peers.cpp with g++ into the build folder on first use."""
+# Small C++ helpers: gemm_peers (oneDNN / OpenBLAS) and fma_peak (the machine's FMA throughput)
+class CppTool:
+    """Builds benchmarks/NAME.cpp with g++ into the build folder on first use, trying each
+    (label, defines, libraries) variant in turn until one links."""
 
-    def __init__(self, build_dir):
-        self.source = HERE / "gemm_peers.cpp"
-        self.binary = Path(build_dir) / "gemm_peers"
+    def __init__(self, name, build_dir, variants, hint):
+        self.source = HERE / f"{name}.cpp"
+        self.binary = Path(build_dir) / name
+        self.variants = variants
+        self.hint = hint
         self.error = None
         self.built = False
 
@@ -290,11 +295,8 @@ class GemmPeers:
             return None
         self.binary.parent.mkdir(parents=True, exist_ok=True)
         base = ["g++", "-O2", "-std=c++17", "-fopenmp", str(self.source), "-o", str(self.binary)]
-        variants = [("dnnl+openblas", [], ["-ldnnl", "-lopenblas"]),
-                    ("dnnl", ["-DGEMM_PEERS_NO_OPENBLAS"], ["-ldnnl"]),
-                    ("openblas", ["-DGEMM_PEERS_NO_DNNL"], ["-lopenblas"])]
         first_error = None
-        for label, defines, libs in variants:
+        for label, defines, libs in self.variants:
             log(f"building {self.binary} ({label})")
             try:
                 p = subprocess.run(base[:4] + defines + base[4:] + libs, stdout=subprocess.PIPE,
@@ -306,9 +308,47 @@ class GemmPeers:
                 stamp.write_text(label + "\n")
                 return None
             first_error = first_error or tail(p.stderr)
-        self.error = ("could not build gemm_peers (run scripts/install_deps.sh for libdnnl-dev "
-                      f"and libopenblas-dev): {first_error}")
+        self.error = f"could not build {self.binary.name}{self.hint}: {first_error}"
         return self.error
+
+
+def gemm_peers(build_dir):
+    return CppTool("gemm_peers", build_dir,
+                   [("dnnl+openblas", [], ["-ldnnl", "-lopenblas"]),
+                    ("dnnl", ["-DGEMM_PEERS_NO_OPENBLAS"], ["-ldnnl"]),
+                    ("openblas", ["-DGEMM_PEERS_NO_DNNL"], ["-lopenblas"])],
+                   " (run scripts/install_deps.sh for libdnnl-dev and libopenblas-dev)")
+
+
+def measure_peaks(args):
+    """args.peaks: thread count -> (GFLOP/s, source). Given figures (--peak 1=...,2=...) are kept;
+    the other thread counts are measured with fma_peak, or fall back to the reference machine's
+    figures (BENCHMARKS.md) where that fails."""
+    tool = CppTool("fma_peak", args.build_dir, [("avx512/avx2", [], [])], "")
+    for threads in args.threads:
+        if threads in args.peaks:
+            continue
+        error = tool.ensure()
+        result = None
+        if not error:
+            log(f"measuring the FMA peak at {threads} thread(s)")
+            try:
+                p = subprocess.run([str(tool.binary), "--threads", str(threads)], env=clean_env(),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   timeout=120, stdin=subprocess.DEVNULL)
+                result = last_json(p.stdout)
+            except (OSError, subprocess.TimeoutExpired) as e:
+                error = str(e)
+            if result is not None and "error" in result:
+                error, result = result["error"], None
+        if result and result.get("gflops"):
+            args.peaks[threads] = (float(result["gflops"]), f"measured, {result.get('isa', '?')}")
+            args.peak_probes[str(threads)] = result
+        else:
+            log(f"could not measure the FMA peak ({error or 'no result'}); using the reference "
+                "machine's figure")
+            args.peaks[threads] = (REFERENCE_PEAKS.get(threads, REFERENCE_PEAK_PER_THREAD * threads),
+                                   "reference machine")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -374,9 +414,8 @@ def run_gemm(runner, w, threads, args, peers):
 # ------------------------------------------------------------------------------------------------
 # Measuring and summarizing
 def peak_for(threads, peaks):
-    if threads in peaks:
-        return peaks[threads], False
-    return PEAK_PER_THREAD * threads, True
+    """(GFLOP/s, where the figure comes from)."""
+    return peaks[threads]
 
 
 def geomean(values):
@@ -444,9 +483,9 @@ def summarize(entry, args):
     entry["best_peer"] = best
     entry["ratio_best"] = tm / peers[best] if tm and best else None
     entry["ratio_ort"] = tm / peers["ort"] if tm and "ort" in peers else None
-    peak, estimated = peak_for(entry["threads"], args.peaks)
+    peak, source = peak_for(entry["threads"], args.peaks)
     entry["peak_gflops"] = peak
-    entry["peak_estimated"] = estimated
+    entry["peak_source"] = source
     gf = entry["gflop"]
     entry["taskmap_gflops"] = gf / (tm * 1e-3) if tm and gf else None
     entry["peak_share"] = entry["taskmap_gflops"] / peak if entry["taskmap_gflops"] else None
@@ -531,14 +570,14 @@ def report(results, args, meta):
               f"{meta['taskmap_commit'] or 'unknown commit'}; {args.rounds} round{'s' if args.rounds > 1 else ''} × "
               f"(warmup {args.warmup} + repeat {args.repeat}), medians in ms.")
     for threads in args.threads:
-        peak, estimated = peak_for(threads, args.peaks)
+        peak, source = peak_for(threads, args.peaks)
         for kind, title in (("model", "Models"), ("gemm", "GEMMs")):
             entries = [e for e in results if e["threads"] == threads and e["kind"] == kind]
             if not entries:
                 continue
             head, rows = table_rows(entries, kind, args)
             caption = (f"{title}, {threads} thread{'s' if threads > 1 else ''} "
-                       f"(peak {peak:.0f} GFLOP/s{', estimated' if estimated else ''})")
+                       f"(FMA peak {peak:.0f} GFLOP/s, {source})")
             notes = na_notes(entries)
             text += ["", caption, render_text(head, rows)] + [f"  {n}" for n in notes]
             md += ["", f"#### {caption}", "", render_markdown(head, rows)]
@@ -566,12 +605,13 @@ def parse_shapes(text):
 
 
 def parse_peaks(text):
-    peaks = dict(DEFAULT_PEAKS)
+    """--peak 'T=GFLOPS,...': the figures to use instead of measuring."""
+    peaks = {}
     for item in [x.strip() for x in text.split(",") if x.strip()]:
         if "=" not in item:
             raise argparse.ArgumentTypeError(f"bad --peak item {item!r}: use THREADS=GFLOPS")
         t, g = item.split("=", 1)
-        peaks[int(t)] = float(g)
+        peaks[int(t)] = (float(g), "given")
     return peaks
 
 
@@ -597,7 +637,8 @@ def machine_meta(args):
             "taskmap": str(args.taskmap), "taskmap_commit": commit,
             "settings": {"threads": args.threads, "runners": args.runners, "rounds": args.rounds, "warmup": args.warmup,
                          "repeat": args.repeat, "seed": args.seed, "openblas_coretype": args.openblas_coretype,
-                         "peaks": {str(k): v for k, v in args.peaks.items()}}}
+                         "peaks": {str(k): {"gflops": v[0], "source": v[1]} for k, v in args.peaks.items()},
+                         "peak_probes": args.peak_probes}}
 
 
 def main():
@@ -632,7 +673,8 @@ def main():
                         help="where to write all results (default benchmarks/results/latest.json)")
     parser.add_argument("--markdown", help="also write the tables as markdown to this file")
     parser.add_argument("--peak", default="", help="FMA peak GFLOP/s per thread count, e.g. "
-                        "'1=253,2=496' (the default; others: 253 x threads, marked estimated)")
+                        "'1=253,2=496' (default: measured on this machine by fma_peak.cpp, "
+                        "24 independent vector FMA chains per thread, best of 10 rounds)")
     parser.add_argument("--openblas-coretype", default="SkylakeX",
                         help="OPENBLAS_CORETYPE of the OpenBLAS GEMM peer and of PyTorch cfg "
                         "(default SkylakeX; '' lets OpenBLAS detect)")
@@ -672,8 +714,10 @@ def main():
             specs.append(item)
     specs = list(dict.fromkeys(specs))
 
-    meta = machine_meta(args)
     started = time.time()
+    args.peak_probes = {}
+    measure_peaks(args)
+    meta = machine_meta(args)
     workloads = []
     if args.only != "gemms":
         for spec in specs:
@@ -681,7 +725,7 @@ def main():
     if args.only != "models":
         for shape in gemm_shapes:
             workloads.append(prepare_gemm(shape, args))
-    peers = GemmPeers(args.build_dir)
+    peers = gemm_peers(args.build_dir)
 
     results = []
     for threads in args.threads:

@@ -1,0 +1,134 @@
+// fma_peak: measures this machine's fp32 FMA throughput, the ceiling every GEMM and model figure
+// of benchmarks/run.py is read against, and prints one JSON object.
+//
+//   fma_peak [--threads T] [--seconds S] [--rounds R]
+//
+// Each of T OpenMP threads runs a loop of independent fused multiply-adds on 24 vector
+// accumulators: enough to cover FMA latency x two pipes on the cores we target, so the loop is
+// bound by issue width, not by a dependency chain. AVX-512 (zmm) where the CPU has it, else AVX2 +
+// FMA (ymm). The figure is the best of R rounds of about S seconds each: a peak is what the
+// machine can do, and a round that a neighbour on the host slowed down does not show that.
+//
+// The nominal peak (cores x GHz x flop/cycle) is not used because a VM does not say what its
+// cores do: Zen 4 runs 512-bit FMAs at half the rate of Zen 5 under the same flags and name.
+//
+// Built by benchmarks/run.py on first use:
+//   g++ -O2 -std=c++17 -fopenmp fma_peak.cpp -o fma_peak
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int kAccumulators = 24;
+constexpr int64_t kStepsPerCheck = 1 << 16;  // FMA batches between clock reads
+
+// Returns the flops done; runs batches of kAccumulators FMAs until `seconds` have passed.
+__attribute__((target("avx512f"))) double run_avx512(double seconds, float* sink) {
+  __m512 acc[kAccumulators];
+  for (int i = 0; i < kAccumulators; ++i) acc[i] = _mm512_set1_ps(0.001f * static_cast<float>(i));
+  // Factors close to 1 keep the values finite for as long as the loop runs.
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  int64_t batches = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    for (int64_t s = 0; s < kStepsPerCheck; ++s) {
+#pragma GCC unroll 24
+      for (int i = 0; i < kAccumulators; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+    }
+    batches += kStepsPerCheck;
+    std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
+    if (d.count() >= seconds) break;
+  }
+  __m512 sum = acc[0];
+  for (int i = 1; i < kAccumulators; ++i) sum = _mm512_add_ps(sum, acc[i]);
+  *sink = _mm512_reduce_add_ps(sum);
+  return static_cast<double>(batches) * kAccumulators * 16 * 2;
+}
+
+__attribute__((target("avx2,fma"))) double run_avx2(double seconds, float* sink) {
+  __m256 acc[kAccumulators];
+  for (int i = 0; i < kAccumulators; ++i) acc[i] = _mm256_set1_ps(0.001f * static_cast<float>(i));
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+  int64_t batches = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    for (int64_t s = 0; s < kStepsPerCheck; ++s) {
+#pragma GCC unroll 24
+      for (int i = 0; i < kAccumulators; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+    }
+    batches += kStepsPerCheck;
+    std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
+    if (d.count() >= seconds) break;
+  }
+  float lanes[8];
+  __m256 sum = acc[0];
+  for (int i = 1; i < kAccumulators; ++i) sum = _mm256_add_ps(sum, acc[i]);
+  _mm256_storeu_ps(lanes, sum);
+  *sink = lanes[0] + lanes[7];
+  return static_cast<double>(batches) * kAccumulators * 8 * 2;
+}
+
+[[noreturn]] void fail(const std::string& message) {
+  std::printf("{\"error\": \"%s\"}\n", message.c_str());
+  std::exit(1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 1, rounds = 10;
+  double seconds = 0.2;
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (i + 1 >= argc) fail("missing value after " + flag);
+    char* end = nullptr;
+    double v = std::strtod(argv[++i], &end);
+    if (*end != '\0' || v <= 0) fail("bad value for " + flag);
+    if (flag == "--threads")
+      threads = static_cast<int>(v);
+    else if (flag == "--seconds")
+      seconds = v;
+    else if (flag == "--rounds")
+      rounds = static_cast<int>(v);
+    else
+      fail("unknown option " + flag + " (use --threads, --seconds, --rounds)");
+  }
+  __builtin_cpu_init();
+  const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (!avx512 && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
+    fail("the CPU has neither AVX-512F nor AVX2 + FMA");
+
+  std::vector<double> round_gflops;
+  std::vector<float> sinks(threads);
+  for (int r = 0; r < rounds; ++r) {
+    std::vector<double> flops(threads, 0.0);
+    auto start = std::chrono::steady_clock::now();
+#pragma omp parallel num_threads(threads)
+    {
+      int t = omp_get_thread_num();
+      flops[t] = avx512 ? run_avx512(seconds, &sinks[t]) : run_avx2(seconds, &sinks[t]);
+    }
+    std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
+    double total = 0;
+    for (double f : flops) total += f;
+    // The slowest thread's end bounds the round, so this is the rate all threads sustained
+    // together.
+    round_gflops.push_back(total / d.count() * 1e-9);
+  }
+  double best = *std::max_element(round_gflops.begin(), round_gflops.end());
+  std::printf("{\"isa\": \"%s\", \"threads\": %d, \"gflops\": %.2f, \"rounds_gflops\": [",
+              avx512 ? "avx512" : "avx2", threads, best);
+  for (size_t i = 0; i < round_gflops.size(); ++i)
+    std::printf("%s%.2f", i ? ", " : "", round_gflops[i]);
+  std::printf("], \"sink\": %g}\n", static_cast<double>(sinks[0]));
+  return 0;
+}
