@@ -25,8 +25,15 @@ std::vector<NDArray> Executable::run(const std::vector<NDArray>& given,
   }
   std::lock_guard<std::mutex> lock(mutex_);
   if (arena_.nbytes() < static_cast<size_t>(arena_bytes)) arena_ = NDArray(ir::u8, {arena_bytes});
+  // Every element of an output is written below (by its kernel or by the copy at the end), so a
+  // buffer of the previous run that nobody else holds any more can take it as it is.
+  last_outputs_.resize(outputs.size());
   std::vector<NDArray> results;
-  for (const TensorSpec& spec : outputs) results.emplace_back(spec.dtype, spec.shape);
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    NDArray& last = last_outputs_[k];
+    if (!last.sole_owner()) last = NDArray(outputs[k].dtype, outputs[k].shape);
+    results.push_back(last);
+  }
 
   auto address = [&](const Slot& s) -> void* {
     switch (s.kind) {

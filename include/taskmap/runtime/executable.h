@@ -51,6 +51,9 @@ class Executable {
 
   // Runs the calls in order. `inputs` must match `inputs` specs (a UserError naming the input
   // otherwise). Not safe to call from two threads at once (the arena is shared).
+  // The arrays returned are the caller's: a later run never writes into one the caller still
+  // holds. One the caller has let go of is written again by the next run instead of a fresh
+  // allocation (a new, zero-filled 3 MB output cost a fifth of a 0.5 ms GEMM's time).
   // With `call_ms`, the wall time of each call is added to (*call_ms)[call] (resized to the
   // number of calls).
   std::vector<NDArray> run(const std::vector<NDArray>& inputs,
@@ -59,6 +62,7 @@ class Executable {
  private:
   mutable std::mutex mutex_;
   mutable NDArray arena_;
+  mutable std::vector<NDArray> last_outputs_;  // the previous run's results, for reuse
 };
 
 }  // namespace taskmap::runtime

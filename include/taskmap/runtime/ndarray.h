@@ -23,6 +23,9 @@ class NDArray {
   NDArray(ir::DType dtype, std::vector<int64_t> shape);
 
   bool defined() const { return storage_ != nullptr; }
+  // True when no other NDArray (a copy or a reshaped view) shares this one's storage, so writing
+  // it changes nothing anyone else can see.
+  bool sole_owner() const { return storage_ != nullptr && storage_.use_count() == 1; }
   ir::DType dtype() const { return dtype_; }
   const std::vector<int64_t>& shape() const { return shape_; }
   int64_t rank() const { return static_cast<int64_t>(shape_.size()); }
