@@ -8,12 +8,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <exception>
 #include <map>
 #include <mutex>
 #include <sstream>
-#include <thread>
 
+#include "build/build_jobs.h"
 #include "build/content_hash.h"
 #include "build/kernel_cache.h"
 #include "build/subprocess.h"
@@ -81,38 +80,13 @@ std::vector<std::string> compile_flags(const BuildOptions& options) {
   return flags;
 }
 
-bool log_enabled() {
-  const char* log = std::getenv("TASKMAP_LOG");
-  return log != nullptr && std::string_view(log).find("build") != std::string_view::npos;
-}
-
-std::string trim_diagnostics(const std::string& output) {
-  std::string text = output;
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  size_t pos = 0;
-  for (int line = 0; line < kMaxDiagnosticLines; ++line) {
-    pos = text.find('\n', pos);
-    if (pos == std::string::npos) return text;
-    ++pos;
-  }
-  int64_t rest = 1;
-  for (size_t i = pos; i < text.size(); ++i) rest += text[i] == '\n';
-  return text.substr(0, pos) + "... (" + std::to_string(rest) + " more lines)";
-}
-
-// One kernel to compile.
-struct Miss {
-  size_t job;  // index of the first job with this key
-  std::string key;
-  std::exception_ptr error;
-};
-
-void compile_one(const CompileJob& job, const CompilerInfo& compiler,
-                 const std::vector<std::string>& flags, const fs::path& dir, Miss& miss,
-                 std::shared_ptr<runtime::Library>& library) {
+// Compiles one kernel under cache key `key` and loads it.
+std::shared_ptr<runtime::Library> compile_one(const CompileJob& job, const CompilerInfo& compiler,
+                                              const std::vector<std::string>& flags,
+                                              const fs::path& dir, const std::string& key) {
   auto start = std::chrono::steady_clock::now();
-  fs::path source = dir / (miss.key + ".cpp");
-  fs::path object = dir / (miss.key + ".so");
+  fs::path source = dir / (key + ".cpp");
+  fs::path object = dir / (key + ".so");
   std::error_code error;
   if (!fs::exists(source, error)) write_file_atomically(source.string(), job.source);
 
@@ -120,13 +94,12 @@ void compile_one(const CompileJob& job, const CompilerInfo& compiler,
   std::vector<std::string> argv = compiler.argv;
   argv.insert(argv.end(), flags.begin(), flags.end());
   argv.insert(argv.end(), {"-o", temporary.string(), source.string()});
-  build_stats().compiler_invocations.fetch_add(1);
   ProcessResult result = run_process(argv);
   if (!result.ok()) {
     fs::remove(temporary, error);
     throw BuildError("failed to build kernel '" + job.name + "': " + compiler.command + " " +
                      result.describe() + "\n  source: " + source.string() + "\n" +
-                     trim_diagnostics(result.output));
+                     trim_lines(result.output, kMaxDiagnosticLines));
   }
   fs::rename(temporary, object, error);
   if (error) {
@@ -134,13 +107,14 @@ void compile_one(const CompileJob& job, const CompilerInfo& compiler,
     TM_USER_ERROR() << "cannot move the compiled kernel '" << job.name << "' into the cache at '"
                     << object.string() << "': " << error.message();
   }
-  library = runtime::Library::open(object.string());
-  if (log_enabled()) {
+  std::shared_ptr<runtime::Library> library = runtime::Library::open(object.string());
+  if (build_log_enabled()) {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "[taskmap] build %s: compiled in %.2f s (%s)\n", job.name.c_str(), seconds,
-                 miss.key.c_str());
+                 key.c_str());
   }
+  return library;
 }
 
 // A cached .so, or nullptr when there is none or it cannot be loaded (then it is rebuilt).
@@ -172,64 +146,23 @@ std::vector<std::shared_ptr<runtime::Library>> build_shared_objects(
   for (const std::string& flag : flags) flag_text += flag + "\n";
   const fs::path dir = ensure_kernel_dir();
 
-  std::vector<Miss> misses;
-  std::map<std::string, size_t> first_job_of_key;
-  std::vector<size_t> first_job(jobs.size());
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    std::string key = content_hash({jobs[i].source, compiler.identity, flag_text});
-    auto [it, inserted] = first_job_of_key.emplace(key, i);
-    first_job[i] = it->second;
-    if (!inserted) continue;
-    libraries[i] = load_cached(dir / (key + ".so"));
-    if (libraries[i] == nullptr) {
-      misses.push_back({i, key, nullptr});
-    } else {
-      build_stats().cache_hits.fetch_add(1);
-      if (log_enabled()) {
-        std::fprintf(stderr, "[taskmap] build %s: cache hit %s\n", jobs[i].name.c_str(),
-                     key.c_str());
-      }
-    }
-  }
-
-  std::atomic<size_t> next{0};
-  std::mutex progress_mutex;
-  size_t compiled = 0;
-  if (options.progress && !misses.empty()) options.progress(0, misses.size());
-  auto work = [&] {
-    for (size_t m = next.fetch_add(1); m < misses.size(); m = next.fetch_add(1)) {
-      try {
-        compile_one(jobs[misses[m].job], compiler, flags, dir, misses[m], libraries[misses[m].job]);
-      } catch (...) {
-        misses[m].error = std::current_exception();
-      }
-      if (options.progress) {
-        std::lock_guard<std::mutex> lock(progress_mutex);
-        options.progress(++compiled, misses.size());
-      }
-    }
+  CachedBuild steps;
+  steps.jobs = jobs.size();
+  steps.threads = options.jobs;
+  steps.key = [&](size_t i) {
+    return content_hash({jobs[i].source, compiler.identity, flag_text});
   };
-  size_t workers =
-      options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
-  workers = std::min(workers, misses.size());
-  if (workers <= 1) {
-    work();
-  } else {
-    std::vector<std::thread> pool;
-    for (size_t w = 0; w < workers; ++w) pool.emplace_back(work);
-    for (std::thread& thread : pool) thread.join();
-  }
-  // Misses are in job order, so this reports the first failing job.
-  for (const Miss& miss : misses) {
-    if (miss.error) std::rethrow_exception(miss.error);
-  }
-
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    if (first_job[i] != i) {
-      libraries[i] = libraries[first_job[i]];
-      build_stats().cache_hits.fetch_add(1);
-    }
-  }
+  steps.name = [&](size_t i) -> const std::string& { return jobs[i].name; };
+  steps.load = [&](size_t i, const std::string& key) {
+    libraries[i] = load_cached(dir / (key + ".so"));
+    return libraries[i] != nullptr;
+  };
+  steps.build = [&](size_t i, const std::string& key) {
+    libraries[i] = compile_one(jobs[i], compiler, flags, dir, key);
+  };
+  steps.share = [&](size_t i, size_t from) { libraries[i] = libraries[from]; };
+  steps.progress = options.progress;
+  run_cached_build(steps);
   return libraries;
 }
 

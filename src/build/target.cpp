@@ -6,12 +6,14 @@
 #include <sched.h>
 #include <unistd.h>
 
-#include <charconv>
-
+#include "build/target_text.h"
 #include "taskmap/error.h"
 
 namespace taskmap {
 namespace {
+
+using build::parse_count;
+using build::size_text;
 
 constexpr std::string_view kSyntax =
     "expected cpu[:<isa>][,cores=<n>][,l1d=<bytes>][,l2=<bytes>][,l3=<bytes>] with <isa> one of "
@@ -41,45 +43,6 @@ int host_cores() {
 int64_t sysconf_or(int name, int64_t fallback) {
   long value = sysconf(name);
   return value > 0 ? value : fallback;
-}
-
-std::string size_text(int64_t bytes) {
-  constexpr int64_t kKiB = 1024, kMiB = kKiB * 1024, kGiB = kMiB * 1024;
-  if (bytes % kGiB == 0) return std::to_string(bytes / kGiB) + "g";
-  if (bytes % kMiB == 0) return std::to_string(bytes / kMiB) + "m";
-  if (bytes % kKiB == 0) return std::to_string(bytes / kKiB) + "k";
-  return std::to_string(bytes);
-}
-
-// Parses "<digits>[k|m|g]" into a positive count; -1 when it is not one.
-int64_t parse_count(std::string_view text, bool allow_suffix) {
-  int64_t scale = 1;
-  if (allow_suffix && !text.empty()) {
-    switch (text.back()) {
-      case 'k':
-      case 'K':
-        scale = int64_t{1} << 10;
-        break;
-      case 'm':
-      case 'M':
-        scale = int64_t{1} << 20;
-        break;
-      case 'g':
-      case 'G':
-        scale = int64_t{1} << 30;
-        break;
-      default:
-        break;
-    }
-    if (scale != 1) text.remove_suffix(1);
-  }
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value <= 0 ||
-      value > (int64_t{1} << 50) / scale) {
-    return -1;
-  }
-  return value * scale;
 }
 
 bool parse_isa(std::string_view name, CpuTarget::Isa* isa) {

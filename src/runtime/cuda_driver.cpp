@@ -1,0 +1,73 @@
+// CudaDriver: dlopen of the driver library and cuInit, once per process.
+// Requires: nothing at build time (no CUDA headers). Guarantees: get() never throws; a machine
+// without a driver gets nullptr and a reason that says so.
+#include "taskmap/runtime/cuda_driver.h"
+
+#include <dlfcn.h>
+
+#include <mutex>
+
+namespace taskmap::runtime {
+namespace {
+
+struct Loaded {
+  CudaDriver driver;
+  bool ok = false;
+  std::string why_not;
+};
+
+template <typename Fn>
+bool bind(void* handle, const char* name, Fn* slot, std::string* why_not) {
+  *slot = reinterpret_cast<Fn>(dlsym(handle, name));
+  if (*slot == nullptr) *why_not = std::string("the CUDA driver has no ") + name;
+  return *slot != nullptr;
+}
+
+Loaded load() {
+  Loaded out;
+  // libcuda.so.1 is the name the driver package installs; the unversioned name exists only with
+  // development files (and the toolkit's stubs/libcuda.so, which loads but has no device).
+  void* handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* error = dlerror();
+    out.why_not = std::string("no CUDA driver (cannot load libcuda.so.1") +
+                  (error != nullptr ? std::string(": ") + error : std::string()) + ")";
+    return out;
+  }
+  CudaDriver& d = out.driver;
+  if (!bind(handle, "cuInit", &d.cuInit, &out.why_not) ||
+      !bind(handle, "cuDriverGetVersion", &d.cuDriverGetVersion, &out.why_not) ||
+      !bind(handle, "cuDeviceGetCount", &d.cuDeviceGetCount, &out.why_not) ||
+      !bind(handle, "cuDeviceGet", &d.cuDeviceGet, &out.why_not) ||
+      !bind(handle, "cuDeviceGetAttribute", &d.cuDeviceGetAttribute, &out.why_not) ||
+      !bind(handle, "cuDeviceGetName", &d.cuDeviceGetName, &out.why_not) ||
+      !bind(handle, "cuGetErrorString", &d.cuGetErrorString, &out.why_not)) {
+    return out;  // the handle stays open: unloading a driver library is not worth the risk
+  }
+  CudaDriver::Result result = d.cuInit(0);
+  if (result != 0) {
+    out.why_not = "the CUDA driver did not initialize: " + d.error_text(result);
+    return out;
+  }
+  out.ok = true;
+  return out;
+}
+
+}  // namespace
+
+const CudaDriver* CudaDriver::get(std::string* why_not) {
+  static std::once_flag once;
+  static Loaded loaded;
+  std::call_once(once, [] { loaded = load(); });
+  if (!loaded.ok && why_not != nullptr) *why_not = loaded.why_not;
+  return loaded.ok ? &loaded.driver : nullptr;
+}
+
+std::string CudaDriver::error_text(Result result) const {
+  const char* text = nullptr;
+  if (cuGetErrorString != nullptr && cuGetErrorString(result, &text) == 0 && text != nullptr)
+    return std::string(text) + " (CUresult " + std::to_string(result) + ")";
+  return "CUresult " + std::to_string(result);
+}
+
+}  // namespace taskmap::runtime
