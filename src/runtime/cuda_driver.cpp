@@ -30,8 +30,9 @@ Loaded load() {
   void* handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* error = dlerror();
-    out.why_not = std::string("no CUDA driver (cannot load libcuda.so.1") +
-                  (error != nullptr ? std::string(": ") + error : std::string()) + ")";
+    // dlerror() names the file itself: "libcuda.so.1: cannot open shared object file: ...".
+    out.why_not = std::string("no CUDA driver (") +
+                  (error != nullptr ? error : "cannot load libcuda.so.1") + ")";
     return out;
   }
   CudaDriver& d = out.driver;

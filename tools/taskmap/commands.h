@@ -12,6 +12,9 @@ void add_mapping_command(CLI::App& app);
 // `taskmap cache [--clear]`: location, size and clearing of the kernel cache.
 void add_cache_command(CLI::App& app);
 
+// `taskmap target [TARGET]`: this machine's CPU and CUDA targets and NVRTC, or one target resolved.
+void add_target_command(CLI::App& app);
+
 // `taskmap demo`: compiles, checks and times a task-mapped matmul and an auto-scheduled softmax.
 void add_demo_command(CLI::App& app);
 

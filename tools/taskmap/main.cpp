@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   taskmap::cli::add_export_command(app);
   taskmap::cli::add_mapping_command(app);
   taskmap::cli::add_cache_command(app);
+  taskmap::cli::add_target_command(app);
   taskmap::cli::add_demo_command(app);
   try {
     app.parse(argc, argv);
