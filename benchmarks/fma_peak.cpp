@@ -14,8 +14,8 @@
 //
 // Built by benchmarks/run.py on first use:
 //   g++ -O2 -std=c++17 -fopenmp fma_peak.cpp -o fma_peak
+// (GNU C++ contracts a * b + c into one FMA, -ffp-contract=fast being its default.)
 
-#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -31,50 +31,40 @@ namespace {
 constexpr int kAccumulators = 24;
 constexpr int64_t kStepsPerCheck = 1 << 16;  // FMA batches between clock reads
 
-// Returns the flops done; runs batches of kAccumulators FMAs until `seconds` have passed.
-__attribute__((target("avx512f"))) double run_avx512(double seconds, float* sink) {
-  __m512 acc[kAccumulators];
-  for (int i = 0; i < kAccumulators; ++i) acc[i] = _mm512_set1_ps(0.001f * static_cast<float>(i));
+// Returns the flops done; runs batches of kAccumulators FMAs on vectors of type V until `seconds`
+// have passed. Always inlined into the wrappers below, so it is compiled for their ISA.
+template <typename V>
+__attribute__((always_inline)) inline double run_fmas(double seconds, float* sink) {
+  constexpr int kLanes = sizeof(V) / sizeof(float);
+  V acc[kAccumulators];
+  for (int i = 0; i < kAccumulators; ++i) acc[i] = V{} + 0.001f * static_cast<float>(i);
   // Factors close to 1 keep the values finite for as long as the loop runs.
-  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  const V a = V{} + 0.999999f, b = V{} + 1e-7f;
   int64_t batches = 0;
   auto start = std::chrono::steady_clock::now();
   for (;;) {
     for (int64_t s = 0; s < kStepsPerCheck; ++s) {
 #pragma GCC unroll 24
-      for (int i = 0; i < kAccumulators; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+      for (int i = 0; i < kAccumulators; ++i) acc[i] = acc[i] * a + b;  // contracted to an FMA
     }
     batches += kStepsPerCheck;
     std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
     if (d.count() >= seconds) break;
   }
-  __m512 sum = acc[0];
-  for (int i = 1; i < kAccumulators; ++i) sum = _mm512_add_ps(sum, acc[i]);
-  *sink = _mm512_reduce_add_ps(sum);
-  return static_cast<double>(batches) * kAccumulators * 16 * 2;
+  V sum = acc[0];
+  for (int i = 1; i < kAccumulators; ++i) sum += acc[i];
+  *sink = sum[0] + sum[kLanes - 1];
+  return static_cast<double>(batches) * kAccumulators * kLanes * 2;
 }
 
+typedef float F32x16 __attribute__((vector_size(64)));
+typedef float F32x8 __attribute__((vector_size(32)));
+
+__attribute__((target("avx512f"))) double run_avx512(double seconds, float* sink) {
+  return run_fmas<F32x16>(seconds, sink);
+}
 __attribute__((target("avx2,fma"))) double run_avx2(double seconds, float* sink) {
-  __m256 acc[kAccumulators];
-  for (int i = 0; i < kAccumulators; ++i) acc[i] = _mm256_set1_ps(0.001f * static_cast<float>(i));
-  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-  int64_t batches = 0;
-  auto start = std::chrono::steady_clock::now();
-  for (;;) {
-    for (int64_t s = 0; s < kStepsPerCheck; ++s) {
-#pragma GCC unroll 24
-      for (int i = 0; i < kAccumulators; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
-    }
-    batches += kStepsPerCheck;
-    std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
-    if (d.count() >= seconds) break;
-  }
-  float lanes[8];
-  __m256 sum = acc[0];
-  for (int i = 1; i < kAccumulators; ++i) sum = _mm256_add_ps(sum, acc[i]);
-  _mm256_storeu_ps(lanes, sum);
-  *sink = lanes[0] + lanes[7];
-  return static_cast<double>(batches) * kAccumulators * 8 * 2;
+  return run_fmas<F32x8>(seconds, sink);
 }
 
 [[noreturn]] void fail(const std::string& message) {

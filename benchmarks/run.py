@@ -413,11 +413,6 @@ def run_gemm(runner, w, threads, args, peers):
 
 # ------------------------------------------------------------------------------------------------
 # Measuring and summarizing
-def peak_for(threads, peaks):
-    """(GFLOP/s, where the figure comes from)."""
-    return peaks[threads]
-
-
 def geomean(values):
     values = [v for v in values if v and v > 0]
     if not values:
@@ -483,7 +478,7 @@ def summarize(entry, args):
     entry["best_peer"] = best
     entry["ratio_best"] = tm / peers[best] if tm and best else None
     entry["ratio_ort"] = tm / peers["ort"] if tm and "ort" in peers else None
-    peak, source = peak_for(entry["threads"], args.peaks)
+    peak, source = args.peaks[entry["threads"]]  # (GFLOP/s, where the figure comes from)
     entry["peak_gflops"] = peak
     entry["peak_source"] = source
     gf = entry["gflop"]
@@ -570,7 +565,7 @@ def report(results, args, meta):
               f"{meta['taskmap_commit'] or 'unknown commit'}; {args.rounds} round{'s' if args.rounds > 1 else ''} × "
               f"(warmup {args.warmup} + repeat {args.repeat}), medians in ms.")
     for threads in args.threads:
-        peak, source = peak_for(threads, args.peaks)
+        peak, source = args.peaks[threads]
         for kind, title in (("model", "Models"), ("gemm", "GEMMs")):
             entries = [e for e in results if e["threads"] == threads and e["kind"] == kind]
             if not entries:

@@ -2,7 +2,6 @@
 // architecture's usual part, and reading a device through the driver.
 // Requires: nothing (the driver is optional). Guarantees: parse(t.str()) == t for every target t;
 // device() never throws.
-#include <algorithm>
 #include <array>
 
 #include "build/target_text.h"
