@@ -3,7 +3,9 @@
 // entry points. See cpu_codegen.h for the contract.
 #include "taskmap/codegen/cpu_codegen.h"
 
+#include <cmath>
 #include <map>
+#include <set>
 #include <unordered_set>
 
 #include "codegen/cpu_prelude.h"
@@ -47,6 +49,34 @@ class WrittenBuffers : public IRVisitor {
       } else {
         visit(arg);
       }
+    }
+  }
+};
+
+// The constants that min and max compare f32 / f64 scalars against (not NaN, which must
+// propagate from either side), by (dtype, value).
+class ConstantBounds : public IRVisitor {
+ public:
+  std::set<std::pair<int, double>> found;
+
+ protected:
+  void visit_Binary(const BinaryNode* op) override {
+    if (op->op == BinaryOp::min || op->op == BinaryOp::max) note(op->a, op->b);
+    IRVisitor::visit_Binary(op);
+  }
+  void visit_Call(const CallNode* op) override {
+    const std::string& name = op->callee->name;
+    if ((name == "min" || name == "max") && op->args.size() == 2) note(op->args[0], op->args[1]);
+    IRVisitor::visit_Call(op);
+  }
+
+ private:
+  void note(const Expr& a, const Expr& b) {
+    for (const Expr& side : {a, b}) {
+      const auto* imm = side.as<FloatImmNode>();
+      const DType dtype = side.dtype();
+      if (imm != nullptr && (dtype == f32 || dtype == f64) && !std::isnan(imm->value))
+        found.emplace(dtype == f32 ? 32 : 64, imm->value);
     }
   }
 };
@@ -174,8 +204,29 @@ void CpuPrinter::print_function(const Function& fn, const std::string& c_name) {
   std::string qualifiers = fn->kind == FunctionKind::device ? "static inline " : "static ";
   line("// " + std::string(function_kind_name(fn->kind)) + " " + fn->name);
   open_block(call_list(qualifiers + type_name(fn->ret_type) + " " + c_name, params, 0));
+  bound_names_.clear();
+  // (Not in device functions: they are called inside loops, which the asm would keep from
+  // vectorizing.)
+  if (fn->body.defined() && fn->kind != FunctionKind::device) declare_constant_bounds(fn->body);
   if (fn->body.defined()) print_stmt(fn->body);
+  bound_names_.clear();
   close_block();
+}
+
+// Declares each constant that min / max compare against as an opaque variable at the top of
+// the function, once: the "bounds" prelude piece says why.
+void CpuPrinter::declare_constant_bounds(const Stmt& body) {
+  ConstantBounds bounds;
+  bounds.visit(body);
+  for (const auto& [bits, value] : bounds.found) {
+    const DType dtype = bits == 32 ? f32 : f64;
+    const std::string literal = print_float_imm(dtype, value).text;
+    const std::string name = fresh_name("bound");
+    line(dtype_name(dtype) + " " + name + " = " + literal + ";");
+    line("tm::opaque(" + name + ");");
+    bound_names_[literal] = name;
+  }
+  if (!bound_names_.empty()) required_helpers_.insert("bounds");
 }
 
 void CpuPrinter::print_entry(const Function& fn, const std::string& c_name) {

@@ -69,6 +69,26 @@ static inline std::common_type_t<A, B> max(A a, B b) {
 }
 }  // namespace tm
 )"},
+      {"bounds", R"(namespace tm {
+// min and max against a constant that is not NaN (ReLU's 0, Clip's 0 and 6), the constant held
+// in a variable the compiler cannot see through (opaque): GCC then spells `c > x ? c : x` as one
+// maxps, which returns its second operand (x) when either is NaN, so NaN still propagates. With
+// the constant in sight it compares and blends through mask registers instead (eight to ten
+// instructions per vector for a Clip: 26% of a 1 x 1 convolution with K = 16).
+template <typename T>
+static inline T max_bound(T x, T c) { return c > x ? c : x; }
+template <typename T>
+static inline T min_bound(T x, T c) { return c < x ? c : x; }
+template <typename T>
+static inline void opaque(T& x) {
+#if defined(__x86_64__) || defined(__i386__)
+  asm("" : "+x"(x));
+#else
+  asm("" : "+g"(x));
+#endif
+}
+}  // namespace tm
+)"},
       {"abs", R"(namespace tm {
 // Integer absolute value; like C's abs, the most negative value maps to itself.
 template <typename T>

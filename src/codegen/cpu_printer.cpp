@@ -133,6 +133,15 @@ CExpr CpuPrinter::print_broadcast(DType vector_dtype, const CExpr& scalar) {
 
 CExpr CpuPrinter::print_binary_function(BinaryOp op, DType dtype, const CExpr& a, const CExpr& b) {
   if (op == BinaryOp::mod) return print_math(*find_math("fmod"), dtype, {a, b});
+  // Against a constant bound: one maxps / minps (see the "bounds" prelude piece).
+  const bool a_bound = bound_names_.count(a.text) != 0, b_bound = bound_names_.count(b.text) != 0;
+  if (!dtype.is_vector() && (a_bound || b_bound) && !(a_bound && b_bound)) {
+    const CExpr& x = a_bound ? b : a;
+    const std::string& bound = bound_names_.at(a_bound ? a.text : b.text);
+    return {std::string(op == BinaryOp::min ? "tm::min_bound<" : "tm::max_bound<") +
+                dtype_name(dtype) + ">(" + x.text + ", " + bound + ")",
+            kPostfix};
+  }
   required_helpers_.insert("minmax");
   return {std::string(op == BinaryOp::min ? "tm::min(" : "tm::max(") + a.text + ", " + b.text + ")",
           kPostfix};

@@ -47,6 +47,7 @@ class CpuPrinter : public CPrinter {
  private:
   CExpr print_math(const MathSpelling& math, ir::DType dtype, const std::vector<CExpr>& args);
   void print_function(const ir::Function& fn, const std::string& c_name);
+  void declare_constant_bounds(const ir::Stmt& body);
   void print_entry(const ir::Function& fn, const std::string& c_name);
   std::string header_comment(const ir::Module& module) const;
   std::string vector_typedefs();
@@ -56,6 +57,9 @@ class CpuPrinter : public CPrinter {
   int parallel_depth_ = 0;
   int simd_depth_ = 0;
   std::set<std::string> reserved_;
+  // In the function being printed: the C variable holding each constant bound of min / max
+  // (keyed by the constant's literal text; see declare_constant_bounds).
+  std::map<std::string, std::string> bound_names_;
   // Per function (IR name): the C type of each parameter as the entry point passes it.
   std::map<std::string, std::vector<std::string>> param_types_;
 };

@@ -123,10 +123,14 @@ TEST(CpuCodegen, SelectCastAndMinMaxKeepNaN) {
                max(load(x, {i}), float_imm(-1.0));
   Function f("mix", {ints, x, out}, for_loop(i, n, store(out, {i}, value)));
   std::string source = source_of(f);
-  // Too long for one line: broken after the least nested operator.
+  // The constant bounds become opaque variables (declared in order of value); the statement,
+  // too long for one line, is broken after the least nested operator.
+  EXPECT_TRUE(contains(source, "  float bound = -1.0f;\n  tm::opaque(bound);\n")) << source;
+  EXPECT_TRUE(contains(source, "  float bound_1 = 0.5f;\n  tm::opaque(bound_1);\n")) << source;
   EXPECT_TRUE(contains(source,
                        "    out[i] = (ints[i] < 0 ? static_cast<float>(ints[i]) : "
-                       "tm::min(x[i], 0.5f)) +\n        tm::max(x[i], -1.0f);\n"))
+                       "tm::min_bound<float>(x[i], bound_1)) +\n"
+                       "        tm::max_bound<float>(x[i], bound);\n"))
       << source;
   EXPECT_TRUE(contains(source, "NaN")) << "the min/max helper documents its NaN rule";
 
@@ -149,6 +153,55 @@ TEST(CpuCodegen, SelectCastAndMinMaxKeepNaN) {
     }
   }
   EXPECT_TRUE(std::isnan(result[5]));
+}
+
+// min and max against a constant compare with an opaque variable (one maxps / minps once
+// vectorized); against a NaN constant or between two variables they keep the NaN-checking
+// helper. Either way NaN propagates from either side.
+TEST(CpuCodegen, ConstantBoundsKeepNaNAndInfinities) {
+  constexpr int64_t n = 64;
+  Var x = tensor("x", f32, n), y = tensor("y", f32, n), clip = tensor("clip", f32, n),
+      other = tensor("other", f32, n), nan_min = tensor("nan_min", f32, n);
+  Var i = var("i"), j = var("j");
+  Expr xi = load(x, {i});
+  Stmt clip_loop = for_loop(i, n, store(clip, {i}, min(max(xi, float_imm(0.0)), float_imm(6.0))),
+                            LoopHint::vectorize());
+  Expr xj = load(x, {j});
+  Stmt other_loop = for_loop(j, n,
+                             seq({store(other, {j}, max(xj, load(y, {j}))),
+                                  store(nan_min, {j}, min(xj, float_imm(kNaN)))}));
+  Function f("bounds", {x, y, clip, other, nan_min}, seq({clip_loop, other_loop}));
+  std::string source = source_of(f);
+  EXPECT_TRUE(contains(source, "tm::min_bound<float>(tm::max_bound<float>(x[i], bound), bound_1)"))
+      << source;
+  EXPECT_TRUE(contains(source, "other[j] = tm::max(x[j], y[j]);")) << source;
+  EXPECT_TRUE(contains(source, "nan_min[j] = tm::min(x[j], __builtin_nanf(\"\"));")) << source;
+
+  auto entry = compile_for_host(f);
+  std::vector<float> in_x = random_floats(n, -10.0f, 10.0f), in_y = random_floats(n);
+  std::vector<float> out_clip(n, 123.0f), out_other(n, 123.0f), out_nan_min(n, 123.0f);
+  in_x[1] = kNaN;
+  in_x[2] = std::numeric_limits<float>::infinity();
+  in_x[3] = -std::numeric_limits<float>::infinity();
+  in_y[4] = kNaN;
+  void* args[] = {in_x.data(), in_y.data(), out_clip.data(), out_other.data(), out_nan_min.data()};
+  ASSERT_EQ(entry(args), 0);
+  for (int64_t k = 0; k < n; ++k) {
+    const float xv = in_x[k];
+    if (std::isnan(xv)) {
+      EXPECT_TRUE(std::isnan(out_clip[k])) << "element " << k;
+    } else {
+      EXPECT_EQ(out_clip[k], std::fmin(std::fmax(xv, 0.0f), 6.0f)) << "element " << k;
+    }
+    if (std::isnan(xv) || std::isnan(in_y[k])) {
+      EXPECT_TRUE(std::isnan(out_other[k])) << "element " << k;
+    } else {
+      EXPECT_EQ(out_other[k], std::fmax(xv, in_y[k])) << "element " << k;
+    }
+    EXPECT_TRUE(std::isnan(out_nan_min[k])) << "element " << k;  // min with NaN is NaN
+  }
+  EXPECT_EQ(out_clip[2], 6.0f);
+  EXPECT_EQ(out_clip[3], 0.0f);
 }
 
 TEST(CpuCodegen, VectorizedLoopAndVectorTypes) {
