@@ -108,9 +108,16 @@ CpuTarget CpuTarget::host() {
   CpuTarget target;
   target.isa = host_isa();
   target.cores = host_cores();
-  target.l1d_bytes = sysconf_or(_SC_LEVEL1_DCACHE_SIZE, target.l1d_bytes);
-  target.l2_bytes = sysconf_or(_SC_LEVEL2_CACHE_SIZE, target.l2_bytes);
-  target.l3_bytes = sysconf_or(_SC_LEVEL3_CACHE_SIZE, target.l3_bytes);
+  // Linux's description of the caches first (what the kernel was told by the firmware or the
+  // hypervisor), glibc's CPUID reading where there is none.
+  const std::string caches = "/sys/devices/system/cpu/cpu0/cache";
+  auto cache = [&](int level, int name, int64_t fallback) {
+    const int64_t bytes = build::sysfs_cache_bytes(caches, level);
+    return bytes > 0 ? bytes : sysconf_or(name, fallback);
+  };
+  target.l1d_bytes = cache(1, _SC_LEVEL1_DCACHE_SIZE, target.l1d_bytes);
+  target.l2_bytes = cache(2, _SC_LEVEL2_CACHE_SIZE, target.l2_bytes);
+  target.l3_bytes = cache(3, _SC_LEVEL3_CACHE_SIZE, target.l3_bytes);
   return target;
 }
 

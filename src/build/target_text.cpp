@@ -1,8 +1,10 @@
-// Sizes and lists in the targets' text forms. Requires: nothing. Guarantees: size_text and
-// parse_count are inverses for every positive size.
+// Sizes and lists in the targets' text forms, and cache sizes from sysfs. Requires: nothing.
+// Guarantees: size_text and parse_count are inverses for every positive size.
 #include "build/target_text.h"
 
+#include <cctype>
 #include <charconv>
+#include <fstream>
 
 namespace taskmap::build {
 
@@ -52,6 +54,35 @@ std::vector<std::string_view> split_parts(std::string_view text) {
     if (comma == std::string_view::npos) return parts;
     text.remove_prefix(comma + 1);
   }
+}
+
+namespace {
+
+// The first line of a small sysfs file, without its newline ("" when it cannot be read).
+std::string first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+}  // namespace
+
+int64_t sysfs_cache_bytes(const std::string& cache_dir, int level) {
+  // The index folders are numbered from 0 without gaps; a machine has a handful of them.
+  for (int index = 0; index < 16; ++index) {
+    const std::string dir = cache_dir + "/index" + std::to_string(index) + "/";
+    const std::string level_text = first_line(dir + "level");
+    if (level_text.empty()) break;
+    const std::string type = first_line(dir + "type");
+    if (level_text != std::to_string(level) || (type != "Data" && type != "Unified")) continue;
+    // "1024K": digits and a k / m / g suffix in either case, as parse_count reads them.
+    std::string size = first_line(dir + "size");
+    for (char& c : size) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const int64_t bytes = parse_count(size, true);
+    return bytes > 0 ? bytes : 0;
+  }
+  return 0;
 }
 
 }  // namespace taskmap::build

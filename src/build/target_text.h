@@ -16,4 +16,10 @@ int64_t parse_count(std::string_view text, bool allow_suffix);
 // The comma-separated parts of `text`, empty parts kept (so "a,,b" shows its empty part).
 std::vector<std::string_view> split_parts(std::string_view text);
 
+// The size in bytes of the level-`level` data (or unified) cache that Linux describes under
+// `cache_dir` (/sys/devices/system/cpu/cpu0/cache: index*/level, type, size such as "1024K");
+// 0 when it describes none. (glibc's sysconf reads CPUID instead, which some VMs fill in wrong:
+// a 32 MiB L3 reported as 320 MiB.)
+int64_t sysfs_cache_bytes(const std::string& cache_dir, int level);
+
 }  // namespace taskmap::build

@@ -4,10 +4,12 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
 #include "build/content_hash.h"
+#include "build/target_text.h"
 #include "taskmap/build/compiler.h"
 #include "taskmap/error.h"
 #include "taskmap/runtime/library.h"
@@ -198,6 +200,33 @@ TEST(CpuTargetText, RoundTripsAndOverridesTheHost) {
   EXPECT_EQ(CpuTarget::parse("cpu:generic").isa_flags(), std::vector<std::string>{"-march=x86-64"});
   EXPECT_EQ(CpuTarget::parse("cpu:cores=3").isa, host.isa);
   EXPECT_EQ(CpuTarget::parse("cpu:l2=1000").l2_bytes, 1000);
+}
+
+// The caches as Linux describes them (a fake sysfs folder): the data or unified cache of each
+// level, instruction caches skipped, sizes with either suffix case; 0 where none is described.
+TEST(CpuTargetText, CacheSizesFromSysfs) {
+  char pattern[] = "/tmp/taskmap-sysfs-test-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const fs::path dir = pattern;
+  auto index = [&](int i, const char* level, const char* type, const char* size) {
+    const fs::path folder = dir / ("index" + std::to_string(i));
+    fs::create_directories(folder);
+    std::ofstream(folder / "level") << level << "\n";
+    std::ofstream(folder / "type") << type << "\n";
+    std::ofstream(folder / "size") << size << "\n";
+  };
+  index(0, "1", "Instruction", "64K");
+  index(1, "1", "Data", "48K");
+  index(2, "2", "Unified", "1024K");
+  index(3, "3", "Unified", "32m");
+  EXPECT_EQ(sysfs_cache_bytes(dir.string(), 1), 48 * 1024);
+  EXPECT_EQ(sysfs_cache_bytes(dir.string(), 2), 1024 * 1024);
+  EXPECT_EQ(sysfs_cache_bytes(dir.string(), 3), 32 * 1024 * 1024);
+  EXPECT_EQ(sysfs_cache_bytes(dir.string(), 4), 0);
+  EXPECT_EQ(sysfs_cache_bytes((dir / "missing").string(), 1), 0);
+  std::ofstream(dir / "index1" / "size") << "garbage\n";
+  EXPECT_EQ(sysfs_cache_bytes(dir.string(), 1), 0);
+  fs::remove_all(dir);
 }
 
 TEST(CpuTargetText, BadTextIsAUserError) {
