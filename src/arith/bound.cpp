@@ -7,6 +7,7 @@
 #include "arith/linear.h"
 #include "taskmap/arith/evaluate.h"
 #include "taskmap/error.h"
+#include "taskmap/ir/primitive.h"
 
 namespace taskmap::arith {
 namespace {
@@ -240,9 +241,23 @@ struct BoundAnalyzer::Run {
         if (value.dtype().is_float()) return IntBound::of_dtype(e.dtype());
         return bound(value);
       }
+      case ir::NodeKind::Call:
+        return call_bound(e.as<ir::CallNode>());
       default:
         return IntBound::of_dtype(e.dtype());
     }
+  }
+
+  // CUDA's thread and block indices and sizes, within the limits of every architecture: at
+  // most 1024 threads per block, 2^31 - 1 blocks along x.
+  IntBound call_bound(const ir::CallNode* op) {
+    const std::string& name = op->callee->name;
+    constexpr int64_t kMaxBlocks = (int64_t{1} << 31) - 1;
+    if (name == "thread_idx_x") return {0, 1023};
+    if (name == "block_dim_x") return {1, 1024};
+    if (name == "block_idx_x") return {0, kMaxBlocks - 1};
+    if (name == "grid_dim_x") return {1, kMaxBlocks};
+    return IntBound::of_dtype(op->type.dtype());
   }
 
   IntBound select_bound(const ir::SelectNode* op) {

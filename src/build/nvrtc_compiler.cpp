@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 
 #include "build/build_jobs.h"
@@ -109,8 +110,34 @@ const Nvrtc& nvrtc_or_throw() {
   return *nvrtc;
 }
 
+// The CUDA toolkit's headers (cuda_fp16.h, cuda_bf16.h), which NVRTC does not carry: from
+// $CUDA_HOME or $CUDA_PATH, beside the loaded libnvrtc (lib64/../include), or /usr/local/cuda;
+// "" when none holds them (f32 kernels need no header).
+std::string toolkit_include_dir(const Nvrtc& nvrtc) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> candidates;
+  for (const char* env : {"CUDA_HOME", "CUDA_PATH"}) {
+    if (const char* root = std::getenv(env); root != nullptr && root[0] != '\0')
+      candidates.push_back(fs::path(root) / "include");
+  }
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(nvrtc.Version), &info) != 0 && info.dli_fname != nullptr) {
+    std::error_code ec;
+    const fs::path library = fs::canonical(info.dli_fname, ec);
+    if (!ec) candidates.push_back(library.parent_path().parent_path() / "include");
+  }
+  candidates.push_back("/usr/local/cuda/include");
+  for (const fs::path& dir : candidates) {
+    std::error_code ec;
+    if (fs::exists(dir / "cuda_fp16.h", ec)) return dir.string();
+  }
+  return "";
+}
+
 std::vector<std::string> nvrtc_options(const CudaBuildOptions& options) {
   std::vector<std::string> out = {"--gpu-architecture=" + options.target.arch(), "-std=c++17"};
+  static const std::string include_dir = toolkit_include_dir(nvrtc_or_throw());
+  if (!include_dir.empty()) out.push_back("--include-path=" + include_dir);
   for (const std::string& option : options.extra_options) out.push_back(option);
   return out;
 }

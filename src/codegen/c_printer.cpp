@@ -165,6 +165,19 @@ std::string CPrinter::fresh_name(const std::string& hint) {
   return name;
 }
 
+std::map<std::string, std::string> CPrinter::function_names(const Module& module,
+                                                            const std::set<std::string>& reserved) {
+  reset_names(reserved);
+  std::map<std::string, std::string> c_names;
+  for (const Function& fn : module.functions) {
+    TM_ASSERT(fn.defined()) << "module '" << module.name << "' holds an undefined function";
+    TM_ASSERT(c_names.count(fn->name) == 0)
+        << "module '" << module.name << "' defines function '" << fn->name << "' twice";
+    c_names[fn->name] = fresh_name(fn->name);
+  }
+  return c_names;
+}
+
 const std::string& CPrinter::bind_name(const Var& var) {
   std::vector<std::string>& stack = names_[var.get()];
   stack.push_back(fresh_name(var.name()));

@@ -11,6 +11,7 @@
 // helper), so no C declaration shadows or redeclares another; long lines are broken after an
 // operator or comma; expressions carry the fewest parentheses that keep the IR's evaluation
 // order, plus a few for readability (`a || (b && c)`, `(a & b) | c`).
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -66,6 +67,10 @@ class CPrinter {
   const std::string& name_of(const ir::ExprNode* var) const;
   // A C identifier made from `hint` that no variable in scope, keyword or reserved name has.
   std::string fresh_name(const std::string& hint);
+  // The C name of each of the module's functions (by IR name): the IR name, with a suffix where
+  // it is a keyword or in `reserved`. Checks that every function is defined and named once.
+  std::map<std::string, std::string> function_names(const ir::Module& module,
+                                                    const std::set<std::string>& reserved);
 
   // ---- types --------------------------------------------------------------------------------
   // The C spelling of a scalar or vector dtype (vectors and f16/bf16 go to the subclass).

@@ -49,7 +49,6 @@ class CpuPrinter : public CPrinter {
   void print_function(const ir::Function& fn, const std::string& c_name);
   void declare_constant_bounds(const ir::Stmt& body);
   void print_entry(const ir::Function& fn, const std::string& c_name);
-  std::string header_comment(const ir::Module& module) const;
   std::string vector_typedefs();
 
   CpuTarget target_;

@@ -70,6 +70,13 @@ std::vector<Primitive>& table() {
       {"vec_extract", 2, R::explicit_type, false},
       {"vec_reduce_add", 1, R::explicit_type, false},
       {"vec_reduce_max", 1, R::explicit_type, false},
+      // CUDA: the calling thread's index in its block and the block's in the grid, the block
+      // and grid sizes (x dimension, i32), and the block-wide barrier.
+      {"thread_idx_x", 0, R::explicit_type, false},
+      {"block_idx_x", 0, R::explicit_type, false},
+      {"block_dim_x", 0, R::explicit_type, false},
+      {"grid_dim_x", 0, R::explicit_type, false},
+      {"sync_threads", 0, R::void_, false},
   };
   return primitives;
 }

@@ -8,7 +8,9 @@
 //
 // Cache key = XXH3-128 of (source, NVRTC version, options). Files in the kernels folder:
 // `<key>.cu` (kept for reading and for error reports), `<key>.cubin`, and `<key>.log` when NVRTC
-// printed warnings. Options: --gpu-architecture=sm_XY[a] -std=c++17, then extra_options.
+// printed warnings. Options: --gpu-architecture=sm_XY[a] -std=c++17, --include-path= the CUDA
+// toolkit's headers (for cuda_fp16.h / cuda_bf16.h: $CUDA_HOME, $CUDA_PATH, beside libnvrtc, or
+// /usr/local/cuda) where found, then extra_options.
 // TASKMAP_LOG containing "build" prints one line per kernel, as for the CPU.
 #include <functional>
 #include <string>

@@ -217,6 +217,20 @@ Expr lower_reductions(const Expr& value, std::vector<Stmt>& stmts) {
   return ReductionLowerer(stmts).mutate(value);
 }
 
+void emit_element(lang::KernelBuilder& kb, const ComputeNode& compute, const Expr& value,
+                  const Var& out, const std::vector<Expr>& index) {
+  std::vector<std::pair<Var, Expr>> bind;
+  for (size_t d = 0; d < index.size(); ++d) bind.emplace_back(compute.axes[d], index[d]);
+  std::vector<Stmt> stmts;
+  Expr result = lower_reductions(substitute(value, bind), stmts);
+  for (Stmt& s : stmts) kb.append(s);
+  kb.store(out, index, result);
+}
+
+Expr inline_computes(const Expr& value, const std::unordered_map<const void*, Var>& buffers) {
+  return ComputeInliner(buffers).mutate(value);
+}
+
 Function auto_schedule_cpu(const Task& task) {
   lang::KernelBuilder kb(kernel_name(task.name()));
   kb.params(task.params());
@@ -245,14 +259,7 @@ Function auto_schedule_cpu(const Task& task) {
     const std::vector<int64_t>& shape = node->type.shape();
     Var out = buffers.at(c.get());
     Expr value = inliner.mutate(node->value);
-    auto emit = [&](const std::vector<Expr>& index) {
-      std::vector<std::pair<Var, Expr>> bind;
-      for (size_t d = 0; d < index.size(); ++d) bind.emplace_back(node->axes[d], index[d]);
-      std::vector<Stmt> stmts;
-      Expr result = lower_reductions(substitute(value, bind), stmts);
-      for (Stmt& s : stmts) kb.append(s);
-      kb.store(out, index, result);
-    };
+    auto emit = [&](const std::vector<Expr>& index) { emit_element(kb, *node, value, out, index); };
     if (std::find(shape.begin(), shape.end(), 0) != shape.end()) continue;  // empty tensor
     if (shape.empty()) {
       emit({});

@@ -1,0 +1,25 @@
+#pragma once
+// The rule-based CUDA auto-scheduler: any Task whose intermediate results need no buffer of
+// their own becomes a correct module, one kernel per output (hidet-design.md §4.5, "one thread
+// per output element is fine here").
+//
+// Computes without reductions are inlined into their users; each output is written by its own
+// kernel in which thread t of block b computes element b · kBlockThreads + t (row-major), its
+// reductions in local accumulators:
+//   w = blockIdx.x * kBlockThreads + threadIdx.x
+//   if (w < numel(out)) for (i..) in spatial(shape) on w: out[i..] = value
+// Each kernel's attrs hold its launch shape: "cuda.block_dim" and "cuda.grid_dim".
+// A compute holding a reduction that is not an output (softmax's row maximum as its own
+// compute) would need a temporary buffer and a second launch: that is a UserError for now.
+#include "taskmap/ir/compute.h"
+#include "taskmap/ir/stmt.h"
+#include "taskmap/target.h"
+
+namespace taskmap::schedules {
+
+// Threads per block: eight warps, which every architecture from sm_75 runs several of per SM.
+constexpr int64_t kBlockThreads = 256;
+
+ir::Module auto_schedule_cuda(const ir::Task& task, const CudaTarget& target);
+
+}  // namespace taskmap::schedules

@@ -1,0 +1,225 @@
+// CudaPrinter, expression half: type names, literals, casts, primitive calls.
+// Requires: lowered IR without vector dtypes. Guarantees: every math primitive is spelled for
+// f32 and f64 (f16 / bf16 compute through float); others are InternalErrors naming the primitive.
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+
+#include "codegen/cuda_printer.h"
+#include "taskmap/error.h"
+#include "taskmap/ir/primitive.h"
+
+namespace taskmap::codegen {
+using namespace ir;
+
+namespace {
+
+// The CUDA math library's f32 spelling of a math primitive (the f64 one drops the `f`); helpers
+// of the prelude start with "tm::". nullptr when `name` is not a math primitive.
+const char* cuda_math_f32(const std::string& name) {
+  static const std::pair<const char*, const char*> kMath[] = {
+      {"exp", "expf"},
+      {"exp2", "exp2f"},
+      {"expm1", "expm1f"},
+      {"log", "logf"},
+      {"log2", "log2f"},
+      {"log10", "log10f"},
+      {"log1p", "log1pf"},
+      {"sqrt", "sqrtf"},
+      {"cbrt", "cbrtf"},
+      {"sin", "sinf"},
+      {"cos", "cosf"},
+      {"tan", "tanf"},
+      {"asin", "asinf"},
+      {"acos", "acosf"},
+      {"atan", "atanf"},
+      {"sinh", "sinhf"},
+      {"cosh", "coshf"},
+      {"tanh", "tanhf"},
+      {"asinh", "asinhf"},
+      {"acosh", "acoshf"},
+      {"atanh", "atanhf"},
+      {"erf", "erff"},
+      {"erfc", "erfcf"},
+      {"abs", "fabsf"},
+      {"floor", "floorf"},
+      {"ceil", "ceilf"},
+      {"trunc", "truncf"},
+      // Half to even, like ONNX Round (roundf rounds half away from zero).
+      {"round", "rintf"},
+      {"rint", "rintf"},
+      {"nearbyint", "nearbyintf"},
+      {"pow", "powf"},
+      {"atan2", "atan2f"},
+      {"fmod", "fmodf"},
+      {"copysign", "copysignf"},
+      {"hypot", "hypotf"},
+      {"fma", "fmaf"},
+      {"rsqrt", "rsqrtf"},
+      {"sigmoid", "tm::sigmoid"},
+  };
+  for (const auto& [ir_name, spelling] : kMath)
+    if (name == ir_name) return spelling;
+  return nullptr;
+}
+
+}  // namespace
+
+std::set<std::string> cuda_reserved_names() {
+  std::set<std::string> names = {"threadIdx", "blockIdx",   "blockDim", "gridDim", "warpSize",
+                                 "atomicCAS", "tm_failure", "isnan",    "isinf",   "isfinite",
+                                 "fabs",      "rsqrt",      "exp",      "int8_t",  "int16_t",
+                                 "int32_t",   "int64_t",    "uint8_t"};
+  for (const char* name :
+       {"exp",   "exp2",  "expm1", "log",       "log2",  "log10", "log1p", "sqrt",
+        "cbrt",  "sin",   "cos",   "tan",       "asin",  "acos",  "atan",  "sinh",
+        "cosh",  "tanh",  "asinh", "acosh",     "atanh", "erf",   "erfc",  "floor",
+        "ceil",  "trunc", "rint",  "nearbyint", "pow",   "atan2", "fmod",  "copysign",
+        "hypot", "fma",   "abs",   "round",     "min",   "max"}) {
+    names.insert(name);
+    names.insert(std::string(name) + "f");
+  }
+  return names;
+}
+
+namespace {
+
+// The bit pattern of a special f32 / f64 value as a literal the device reinterprets.
+CExpr special_float(bool wide, double value) {
+  if (wide) {
+    const uint64_t bits = std::bit_cast<uint64_t>(value);
+    char text[64];
+    std::snprintf(text, sizeof(text), "__longlong_as_double(0x%016llxLL)",
+                  static_cast<unsigned long long>(bits));
+    return {text, kPostfix};
+  }
+  const uint32_t bits = std::bit_cast<uint32_t>(static_cast<float>(value));
+  char text[64];
+  std::snprintf(text, sizeof(text), "__int_as_float(static_cast<int>(0x%08xu))", bits);
+  return {text, kPostfix};
+}
+
+}  // namespace
+
+std::string CudaPrinter::half_type_name(DType dtype) {
+  if (dtype.kind() == ScalarKind::f16) {
+    required_helpers_.insert("fp16");
+    return "__half";
+  }
+  required_helpers_.insert("bf16");
+  return "__nv_bfloat16";
+}
+
+std::string CudaPrinter::vector_type_name(DType dtype) {
+  TM_UNREACHABLE() << "vector dtype " << dtype.name() << " has no CUDA spelling (in kernel "
+                   << function_name_ << ")";
+}
+
+CExpr CudaPrinter::print_broadcast(DType vector_dtype, const CExpr&) {
+  TM_UNREACHABLE() << "vector dtype " << vector_dtype.name() << " has no CUDA spelling (in kernel "
+                   << function_name_ << ")";
+}
+
+CExpr CudaPrinter::print_float_imm(DType dtype, double value) {
+  const bool wide = dtype == f64;
+  CExpr literal;
+  if (std::isnan(value) || std::isinf(value)) {
+    // NVRTC has no __builtin_nan / __builtin_inf: the bit patterns, reinterpreted.
+    literal = special_float(wide, value);
+  } else {
+    char buffer[64];
+    auto result = wide ? std::to_chars(buffer, buffer + sizeof(buffer), value)
+                       : std::to_chars(buffer, buffer + sizeof(buffer), static_cast<float>(value));
+    std::string text(buffer, result.ptr);
+    if (text.find_first_of(".e") == std::string::npos) text += ".0";
+    if (!wide) text += "f";
+    literal = {text, text[0] == '-' ? kUnary : kPrimary};
+  }
+  if (dtype == f16 || dtype == bf16) {
+    return {dtype_name(dtype) + "(" + literal.text + ")", kPostfix};
+  }
+  return literal;
+}
+
+CExpr CudaPrinter::widened(DType dtype, const CExpr& x) {
+  if (dtype != f16 && dtype != bf16) return x;
+  return {"static_cast<float>(" + x.text + ")", kPostfix};
+}
+
+CExpr CudaPrinter::print_binary_function(BinaryOp op, DType dtype, const CExpr& a, const CExpr& b) {
+  if (op == BinaryOp::mod) return print_math("fmod", dtype, {a, b});
+  required_helpers_.insert("minmax");
+  const bool narrow = dtype == f16 || dtype == bf16;
+  const std::string type = narrow ? "float" : dtype_name(dtype);
+  CExpr result{std::string(op == BinaryOp::min ? "tm::min<" : "tm::max<") + type + ">(" +
+                   widened(dtype, a).text + ", " + widened(dtype, b).text + ")",
+               kPostfix};
+  if (narrow) return {dtype_name(dtype) + "(" + result.text + ")", kPostfix};
+  return result;
+}
+
+CExpr CudaPrinter::print_math(const std::string& name, DType dtype,
+                              const std::vector<CExpr>& args) {
+  if (dtype.is_int()) {
+    TM_ASSERT(name == "abs") << "primitive '" << name << "' on " << dtype.name()
+                             << " has no CUDA spelling";
+    required_helpers_.insert("abs");
+    return {"tm::abs(" + args.at(0).text + ")", kPostfix};
+  }
+  const char* f32_name = cuda_math_f32(name);
+  TM_ASSERT(f32_name != nullptr) << "primitive '" << name << "' has no CUDA spelling";
+  std::string callee = f32_name;
+  if (callee.rfind("tm::", 0) == 0) {
+    required_helpers_.insert(callee.substr(4));
+  } else if (dtype == f64) {
+    callee.pop_back();  // expf -> exp: the CUDA math library overloads nothing by suffix
+    if (name == "abs") callee = "fabs";
+  }
+  std::string list;
+  for (size_t i = 0; i < args.size(); ++i)
+    list += std::string(i > 0 ? ", " : "") + widened(dtype, args[i]).text;
+  CExpr call{callee + "(" + list + ")", kPostfix};
+  if (dtype == f16 || dtype == bf16) return {dtype_name(dtype) + "(" + call.text + ")", kPostfix};
+  return call;
+}
+
+CExpr CudaPrinter::print_call(const CallNode* op) {
+  const std::string& name = op->callee->name;
+  std::vector<CExpr> args;
+  for (const Expr& arg : op->args) args.push_back(print(arg));
+  if (name == "thread_idx_x") return {"static_cast<int>(threadIdx.x)", kPostfix};
+  if (name == "block_idx_x") return {"static_cast<int>(blockIdx.x)", kPostfix};
+  if (name == "block_dim_x") return {"static_cast<int>(blockDim.x)", kPostfix};
+  if (name == "grid_dim_x") return {"static_cast<int>(gridDim.x)", kPostfix};
+  if (name == "sync_threads") return {"__syncthreads()", kPostfix};
+  if (name == "min" || name == "max") {
+    TM_ASSERT(args.size() == 2) << "primitive '" << name << "' takes two arguments";
+    return print_binary_function(name == "min" ? BinaryOp::min : BinaryOp::max, op->type.dtype(),
+                                 args[0], args[1]);
+  }
+  if (name == "isnan" || name == "isinf" || name == "isfinite") {
+    const DType dtype = op->args.at(0).dtype();
+    return {name + "(" + widened(dtype, args[0]).text + ")", kPostfix};
+  }
+  if (!op->args.empty() && (cuda_math_f32(name) != nullptr || name == "abs"))
+    return print_math(name, op->args[0].dtype(), args);
+  TM_UNREACHABLE() << "primitive '" << name << "' has no CUDA spelling (in kernel "
+                   << function_name_ << ")";
+}
+
+CExpr CudaPrinter::print_cast(const Type& to, const Expr& value) {
+  if (!to.is_scalar()) return CPrinter::print_cast(to, value);
+  const DType from = value.dtype(), target = to.dtype();
+  if (from == target) return print(value);
+  CExpr x = print(value);
+  // __half and __nv_bfloat16 convert to and from float; other types go through it.
+  const bool narrow_from = from == f16 || from == bf16, narrow_to = target == f16 || target == bf16;
+  if ((narrow_from && target != f32) || (narrow_to && from != f32))
+    x = {"static_cast<float>(" + x.text + ")", kPostfix};
+  if (narrow_to) return {dtype_name(target) + "(" + x.text + ")", kPostfix};
+  return {"static_cast<" + dtype_name(target) + ">(" + x.text + ")", kPostfix};
+}
+
+}  // namespace taskmap::codegen

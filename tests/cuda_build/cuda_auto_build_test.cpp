@@ -1,0 +1,108 @@
+// The CUDA auto-scheduler over ONNX operators: each operator's task → a lowered module → CUDA
+// source, which NVRTC compiles for sm_80 and sm_90 without a warning. Hand-built f16 and bf16
+// tasks check the toolkit's half-precision headers. Needs NVRTC, not a GPU; what the kernels
+// compute is checked against the CPU where a GPU is present (label cuda).
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "ops/ops_support.h"
+#include "taskmap/build/cuda_compiler.h"
+#include "taskmap/codegen/cuda_codegen.h"
+#include "taskmap/error.h"
+#include "taskmap/passes/pipeline.h"
+#include "taskmap/schedules/auto_cuda.h"
+
+namespace taskmap {
+namespace {
+using testing::lower_op;
+using testing::Shape;
+
+struct OpCase {
+  std::string type;
+  std::vector<Shape> inputs;
+  std::map<std::string, graph::AttrValue> attrs;
+};
+
+std::vector<OpCase> op_cases() {
+  std::vector<OpCase> cases;
+  for (const char* unary :
+       {"Relu", "Sigmoid",  "Tanh",  "Erf",       "Exp",         "Log",        "Sqrt",
+        "Abs",  "Neg",      "Floor", "Ceil",      "Round",       "Reciprocal", "Sin",
+        "Cos",  "Softplus", "Elu",   "LeakyRelu", "HardSigmoid", "IsNaN",      "Sign"})
+    cases.push_back({unary, {{2, 3, 33}}, {}});
+  for (const char* binary : {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Mod", "Less"})
+    cases.push_back({binary, {{2, 3, 33}, {33}}, {}});
+  cases.push_back({"Transpose", {{2, 3, 5}}, {{"perm", Shape{2, 0, 1}}}});
+  cases.push_back({"ReduceMean", {{4, 70}}, {{"axes", Shape{1}}}});
+  cases.push_back({"ReduceMax", {{4, 70}}, {{"axes", Shape{1}}}});
+  cases.push_back({"ArgMax", {{4, 70}}, {{"axis", int64_t{1}}}});
+  cases.push_back({"MatMul", {{3, 16, 24}, {24, 40}}, {}});
+  cases.push_back({"Gemm", {{16, 24}, {24, 40}, {40}}, {}});
+  cases.push_back({"Conv", {{1, 3, 12, 12}, {8, 3, 3, 3}}, {{"pads", Shape{1, 1, 1, 1}}}});
+  cases.push_back({"MaxPool", {{1, 4, 12, 12}}, {{"kernel_shape", Shape{3, 3}}}});
+  cases.push_back({"AveragePool", {{1, 4, 12, 12}}, {{"kernel_shape", Shape{2, 2}}}});
+  cases.push_back({"GlobalAveragePool", {{1, 4, 7, 7}}, {}});
+  cases.push_back({"Concat", {{2, 3}, {2, 5}}, {{"axis", int64_t{1}}}});
+  return cases;
+}
+
+// f16 / bf16 through the toolkit's headers: a scaled, clipped sum of two tensors.
+ir::Task half_task(ir::DType dtype) {
+  using namespace ir;
+  Var x = tensor_input("x", dtype, {4, 33}), y = tensor_input("y", dtype, {33});
+  Expr z = compute("z", {4, 33}, [&](const Index& at) {
+    Expr v = load(x, {at[0], at[1]}) * make_const(dtype, 0.5) + load(y, {at[1]});
+    return min(max(call("tanh", {v}), make_const(dtype, -0.5)), make_const(dtype, 0.75));
+  });
+  return Task(dtype == f16 ? "half_clip" : "bfloat_clip", {x, y}, {z});
+}
+
+class CudaAutoBuild : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why_not;
+    if (!build::nvrtc_available(&why_not)) GTEST_SKIP() << why_not;
+  }
+};
+
+TEST_F(CudaAutoBuild, OnnxOperatorsCompileForSm80AndSm90WithoutWarnings) {
+  std::vector<build::CudaCompileJob> jobs;
+  for (const OpCase& c : op_cases()) {
+    SCOPED_TRACE(c.type);
+    const ir::Task task = lower_op(c.type, c.inputs, c.attrs);
+    const CudaTarget target = CudaTarget::parse("cuda:sm_90");
+    const codegen::CudaSource source = codegen::generate_cuda_source(
+        passes::lower(schedules::auto_schedule_cuda(task, target)), target);
+    EXPECT_NE(source.text.find("__global__"), std::string::npos) << source.text;
+    jobs.push_back({c.type, source.text});
+  }
+  for (ir::DType dtype : {ir::f16, ir::bf16}) {
+    const ir::Task task = half_task(dtype);
+    const CudaTarget target = CudaTarget::parse("cuda:sm_80");
+    jobs.push_back(
+        {task.name(), codegen::generate_cuda_source(
+                          passes::lower(schedules::auto_schedule_cuda(task, target)), target)
+                          .text});
+  }
+  for (const char* arch : {"cuda:sm_80", "cuda:sm_90"}) {
+    build::CudaBuildOptions options;
+    options.target = CudaTarget::parse(arch);
+    const std::vector<build::Cubin> cubins = build::build_cubins(jobs, options);
+    ASSERT_EQ(cubins.size(), jobs.size());
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      EXPECT_EQ(cubins[i].warnings, "") << jobs[i].name << " for " << arch;
+      EXPECT_GT(std::filesystem::file_size(cubins[i].path), 0u) << jobs[i].name;
+    }
+  }
+}
+
+// Softmax keeps its row maximum and sum as computes of their own: a clear error for now.
+TEST_F(CudaAutoBuild, IntermediateReductionsAreAUserErrorNamingTheCompute) {
+  const ir::Task task = lower_op("Softmax", {{4, 70}}, {{"axis", int64_t{1}}});
+  EXPECT_THROW(schedules::auto_schedule_cuda(task, CudaTarget::parse("cuda:sm_90")), UserError);
+}
+
+}  // namespace
+}  // namespace taskmap
