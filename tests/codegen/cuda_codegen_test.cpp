@@ -123,8 +123,9 @@ TEST(CudaCodegen, NamesCudaHasAlreadyGetASuffix) {
   EXPECT_TRUE(contains(source.text, "tanhf(x[w])")) << source.text;
 }
 
-// Softmax's row maximum and row sum are computes of their own: they would need buffers.
-TEST(CudaCodegen, IntermediateReductionsAreAUserError) {
+// An intermediate reduction (a row maximum as its own compute) is inlined: each element
+// computes it again, in a nested accumulator loop.
+TEST(CudaCodegen, IntermediateReductionsAreRecomputedPerElement) {
   Var x = tensor_input("x", f32, {2, 8});
   Expr row_max = compute("row_max", {2}, [&](const Index& at) {
     return reduce(ReduceOp::max, {8}, [&](const Index& r) { return load(x, {at[0], r[0]}); });
@@ -132,12 +133,25 @@ TEST(CudaCodegen, IntermediateReductionsAreAUserError) {
   Expr y = compute("y", {2, 8}, [&](const Index& at) {
     return load(x, {at[0], at[1]}) - load(row_max, {at[0]});
   });
-  try {
-    (void)schedules::auto_schedule_cuda(Task("shift", {x}, {y}), CudaTarget::parse("cuda:sm_90"));
-    FAIL() << "no error";
-  } catch (const UserError& e) {
-    EXPECT_TRUE(contains(e.what(), "'row_max'")) << e.what();
-  }
+  const std::string text = cuda_source_of(Task("shift", {x}, {y})).text;
+  EXPECT_TRUE(contains(text, "float acc = __int_as_float(static_cast<int>(0xff800000u));")) << text;
+  EXPECT_TRUE(contains(text, "acc = tm::max<float>(acc, x[")) << text;
+  EXPECT_TRUE(contains(text, "y[w] = x[w] - acc;")) << text;
+}
+
+// Outputs in dependency order: `twice` reads `once`, so its kernel comes second.
+TEST(CudaCodegen, KernelsFollowTheOutputsDependencies) {
+  Var x = tensor_input("x", f32, {8});
+  Expr once =
+      compute("once", {8}, [&](const Index& at) { return load(x, {at[0]}) + float_imm(1.0); });
+  Expr twice =
+      compute("twice", {8}, [&](const Index& at) { return load(once, {at[0]}) * float_imm(2.0); });
+  const std::string text = cuda_source_of(Task("chain", {x}, {twice, once})).text;
+  const size_t first = text.find("once[w] = x[w] + 1.0f;"),
+               second = text.find("twice[w] = once[w] * 2.0f;");
+  ASSERT_NE(first, std::string::npos) << text;
+  ASSERT_NE(second, std::string::npos) << text;
+  EXPECT_LT(first, second) << text;
 }
 
 TEST(CudaCodegen, WhatKernelsCannotHoldIsAnInternalError) {

@@ -1,16 +1,16 @@
 #pragma once
-// The rule-based CUDA auto-scheduler: any Task whose intermediate results need no buffer of
-// their own becomes a correct module, one kernel per output (hidet-design.md §4.5, "one thread
-// per output element is fine here").
+// The rule-based CUDA auto-scheduler: any Task becomes a correct module, one kernel per output
+// (hidet-design.md §4.5, "one thread per output element is fine here").
 //
-// Computes without reductions are inlined into their users; each output is written by its own
-// kernel in which thread t of block b computes element b · kBlockThreads + t (row-major), its
-// reductions in local accumulators:
+// Every compute that is not an output is inlined into its users, reductions included; each
+// output is written by its own kernel (in dependency order) in which thread t of block b
+// computes element b · kBlockThreads + t (row-major), its reductions in local accumulators:
 //   w = blockIdx.x * kBlockThreads + threadIdx.x
 //   if (w < numel(out)) for (i..) in spatial(shape) on w: out[i..] = value
 // Each kernel's attrs hold its launch shape: "cuda.block_dim" and "cuda.grid_dim".
-// A compute holding a reduction that is not an output (softmax's row maximum as its own
-// compute) would need a temporary buffer and a second launch: that is a UserError for now.
+// An intermediate reduction is so recomputed for every element that reads it (Softmax: each
+// element of a row finds the row's maximum and sum again), correct but slower than keeping it;
+// the reduce, softmax and layer-norm templates are where speed comes from.
 #include "taskmap/ir/compute.h"
 #include "taskmap/ir/stmt.h"
 #include "taskmap/target.h"

@@ -16,19 +16,19 @@ using namespace ir;
 ir::Module auto_schedule_cuda(const Task& task, const CudaTarget& target) {
   (void)target;  // one thread per element fits every architecture
   std::unordered_map<const void*, Var> buffers;
-  for (size_t k = 0; k < task.outputs().size(); ++k)
+  std::unordered_map<const void*, size_t> output_index;
+  for (size_t k = 0; k < task.outputs().size(); ++k) {
     buffers[task.outputs()[k].get()] = task.output_params()[k];
-  for (const Expr& c : collect_computes(task.outputs())) {
-    const auto* node = c.as<ComputeNode>();
-    TM_USER_CHECK(buffers.count(c.get()) != 0 || !contains_reduce(node->value))
-        << "task '" << task.name() << "': compute '" << node->name
-        << "' reduces into an intermediate result, which the CUDA auto-scheduler cannot yet "
-           "keep (it needs a buffer and a launch of its own)";
+    output_index[task.outputs()[k].get()] = k;
   }
 
   Module module{kernel_name(task.name()), {}};
-  for (size_t k = 0; k < task.outputs().size(); ++k) {
-    const auto* node = task.outputs()[k].as<ComputeNode>();
+  // Outputs in dependency order: a kernel that reads another output runs after its kernel.
+  for (const Expr& c : collect_computes(task.outputs())) {
+    auto found = output_index.find(c.get());
+    if (found == output_index.end()) continue;  // inlined into its users, reductions too
+    const size_t k = found->second;
+    const auto* node = c.as<ComputeNode>();
     const std::vector<int64_t>& shape = node->type.shape();
     const int64_t numel =
         std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
