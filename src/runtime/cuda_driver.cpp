@@ -7,6 +7,8 @@
 
 #include <mutex>
 
+#include "taskmap/error.h"
+
 namespace taskmap::runtime {
 namespace {
 
@@ -42,7 +44,21 @@ Loaded load() {
       !bind(handle, "cuDeviceGet", &d.cuDeviceGet, &out.why_not) ||
       !bind(handle, "cuDeviceGetAttribute", &d.cuDeviceGetAttribute, &out.why_not) ||
       !bind(handle, "cuDeviceGetName", &d.cuDeviceGetName, &out.why_not) ||
-      !bind(handle, "cuGetErrorString", &d.cuGetErrorString, &out.why_not)) {
+      !bind(handle, "cuGetErrorString", &d.cuGetErrorString, &out.why_not) ||
+      !bind(handle, "cuDevicePrimaryCtxRetain", &d.cuDevicePrimaryCtxRetain, &out.why_not) ||
+      !bind(handle, "cuCtxSetCurrent", &d.cuCtxSetCurrent, &out.why_not) ||
+      !bind(handle, "cuCtxSynchronize", &d.cuCtxSynchronize, &out.why_not) ||
+      !bind(handle, "cuModuleLoadData", &d.cuModuleLoadData, &out.why_not) ||
+      !bind(handle, "cuModuleUnload", &d.cuModuleUnload, &out.why_not) ||
+      !bind(handle, "cuModuleGetFunction", &d.cuModuleGetFunction, &out.why_not) ||
+      // The unsuffixed names of these are the 32-bit API of CUDA 3.1 and older.
+      !bind(handle, "cuModuleGetGlobal_v2", &d.cuModuleGetGlobal, &out.why_not) ||
+      !bind(handle, "cuLaunchKernel", &d.cuLaunchKernel, &out.why_not) ||
+      !bind(handle, "cuMemAlloc_v2", &d.cuMemAlloc, &out.why_not) ||
+      !bind(handle, "cuMemFree_v2", &d.cuMemFree, &out.why_not) ||
+      !bind(handle, "cuMemcpyHtoD_v2", &d.cuMemcpyHtoD, &out.why_not) ||
+      !bind(handle, "cuMemcpyDtoH_v2", &d.cuMemcpyDtoH, &out.why_not) ||
+      !bind(handle, "cuMemsetD32_v2", &d.cuMemsetD32, &out.why_not)) {
     return out;  // the handle stays open: unloading a driver library is not worth the risk
   }
   CudaDriver::Result result = d.cuInit(0);
@@ -69,6 +85,10 @@ std::string CudaDriver::error_text(Result result) const {
   if (cuGetErrorString != nullptr && cuGetErrorString(result, &text) == 0 && text != nullptr)
     return std::string(text) + " (CUresult " + std::to_string(result) + ")";
   return "CUresult " + std::to_string(result);
+}
+
+void CudaDriver::check(Result result, const std::string& what) const {
+  TM_USER_CHECK(result == 0) << what << ": " << error_text(result);
 }
 
 }  // namespace taskmap::runtime

@@ -17,16 +17,11 @@
 namespace taskmap {
 namespace {
 using testing::lower_op;
+using testing::OperatorCase;
 using testing::Shape;
 
-struct OpCase {
-  std::string type;
-  std::vector<Shape> inputs;
-  std::map<std::string, graph::AttrValue> attrs;
-};
-
-std::vector<OpCase> op_cases() {
-  std::vector<OpCase> cases;
+std::vector<OperatorCase> op_cases() {
+  std::vector<OperatorCase> cases;
   for (const char* unary :
        {"Relu", "Sigmoid",  "Tanh",  "Erf",       "Exp",         "Log",        "Sqrt",
         "Abs",  "Neg",      "Floor", "Ceil",      "Round",       "Reciprocal", "Sin",
@@ -73,7 +68,7 @@ class CudaAutoBuild : public ::testing::Test {
 
 TEST_F(CudaAutoBuild, OnnxOperatorsCompileForSm80AndSm90WithoutWarnings) {
   std::vector<build::CudaCompileJob> jobs;
-  for (const OpCase& c : op_cases()) {
+  for (const OperatorCase& c : op_cases()) {
     SCOPED_TRACE(c.type);
     const ir::Task task = lower_op(c.type, c.inputs, c.attrs);
     const CudaTarget target = CudaTarget::parse("cuda:sm_90");

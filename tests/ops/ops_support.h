@@ -53,6 +53,14 @@ void expect_close(const std::vector<float>& actual, const std::vector<double>& e
 CompileReport expect_fusion_keeps_results(const std::function<graph::Graph()>& make,
                                           const Shape& input_shape, const std::string& what);
 
+// One ONNX operator over f32 inputs of the given shapes, with its attributes (lower_op's
+// arguments, for suites that run lists of them).
+struct OperatorCase {
+  std::string type;
+  std::vector<Shape> inputs;
+  std::map<std::string, graph::AttrValue> attrs;
+};
+
 // The task of one operator (`domain` "" for ONNX's, "taskmap" for taskmap's own) over
 // non-constant f32 inputs of the given shapes.
 ir::Task lower_op(const std::string& type, const std::vector<Shape>& inputs,

@@ -11,8 +11,13 @@
 namespace taskmap::runtime {
 
 struct CudaDriver {
-  using Result = int;  // CUresult: 0 is CUDA_SUCCESS
-  using Device = int;  // CUdevice
+  using Result = int;                    // CUresult: 0 is CUDA_SUCCESS
+  using Device = int;                    // CUdevice
+  using Context = void*;                 // CUcontext
+  using Module = void*;                  // CUmodule
+  using Function = void*;                // CUfunction
+  using Stream = void*;                  // CUstream (nullptr: the default stream)
+  using DevicePtr = unsigned long long;  // CUdeviceptr
 
   enum Attribute : int {
     kMaxThreadsPerBlock = 1,
@@ -31,6 +36,24 @@ struct CudaDriver {
   Result (*cuDeviceGetAttribute)(int* value, int attribute, Device device) = nullptr;
   Result (*cuDeviceGetName)(char* name, int length, Device device) = nullptr;
   Result (*cuGetErrorString)(Result result, const char** text) = nullptr;
+  // Contexts, modules, launches and memory (the _v2 entry points: 64-bit sizes and pointers).
+  Result (*cuDevicePrimaryCtxRetain)(Context* context, Device device) = nullptr;
+  Result (*cuCtxSetCurrent)(Context context) = nullptr;
+  Result (*cuCtxSynchronize)() = nullptr;
+  Result (*cuModuleLoadData)(Module* module, const void* image) = nullptr;
+  Result (*cuModuleUnload)(Module module) = nullptr;
+  Result (*cuModuleGetFunction)(Function* function, Module module, const char* name) = nullptr;
+  Result (*cuModuleGetGlobal)(DevicePtr* pointer, size_t* bytes, Module module,
+                              const char* name) = nullptr;
+  Result (*cuLaunchKernel)(Function function, unsigned grid_x, unsigned grid_y, unsigned grid_z,
+                           unsigned block_x, unsigned block_y, unsigned block_z,
+                           unsigned shared_bytes, Stream stream, void** params,
+                           void** extra) = nullptr;
+  Result (*cuMemAlloc)(DevicePtr* pointer, size_t bytes) = nullptr;
+  Result (*cuMemFree)(DevicePtr pointer) = nullptr;
+  Result (*cuMemcpyHtoD)(DevicePtr to, const void* from, size_t bytes) = nullptr;
+  Result (*cuMemcpyDtoH)(void* to, DevicePtr from, size_t bytes) = nullptr;
+  Result (*cuMemsetD32)(DevicePtr to, unsigned value, size_t count) = nullptr;
 
   // The driver, loaded and initialized once per process (thread-safe); nullptr when there is no
   // driver library or cuInit fails, with the reason in *why_not when given.
@@ -38,6 +61,8 @@ struct CudaDriver {
 
   // "CUDA_ERROR_NO_DEVICE (no CUDA-capable device is detected)"-like text for a result.
   std::string error_text(Result result) const;
+  // A UserError "<what>: <error_text>" unless `result` is success.
+  void check(Result result, const std::string& what) const;
 };
 
 }  // namespace taskmap::runtime

@@ -1,0 +1,119 @@
+// The CUDA auto-scheduler's kernels run on the GPU against the CPU backend: each ONNX operator's
+// task is built for both, run on the same random inputs (the GPU outputs poisoned with NaN
+// first), and the outputs compared. Skips, saying why, where there is no NVRTC or no GPU.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <numeric>
+#include <optional>
+
+#include "ops/ops_support.h"
+#include "taskmap/build/cuda_compiler.h"
+#include "taskmap/codegen/cuda_codegen.h"
+#include "taskmap/error.h"
+#include "taskmap/passes/pipeline.h"
+#include "taskmap/runtime/cuda_module.h"
+#include "taskmap/schedules/auto_cuda.h"
+#include "taskmap/schedules/auto_scheduler.h"
+
+namespace taskmap {
+namespace {
+using namespace taskmap::testing;
+
+std::vector<OperatorCase> op_cases() {
+  std::vector<OperatorCase> cases;
+  for (const char* unary : {"Relu", "Sigmoid", "Tanh", "Erf", "Exp", "Neg", "Floor", "Softplus"})
+    cases.push_back({unary, {{2, 3, 333}}, {}});
+  for (const char* binary : {"Add", "Sub", "Mul", "Div", "Max", "Min"})
+    cases.push_back({binary, {{2, 3, 333}, {333}}, {}});
+  cases.push_back({"Transpose", {{4, 30, 50}}, {{"perm", Shape{2, 0, 1}}}});
+  cases.push_back({"ReduceMean", {{40, 700}}, {{"axes", Shape{1}}}});
+  cases.push_back({"ReduceMax", {{40, 700}}, {{"axes", Shape{0}}}});
+  cases.push_back({"Softmax", {{12, 128}}, {{"axis", int64_t{1}}}});
+  cases.push_back({"LayerNormalization", {{16, 768}, {768}, {768}}, {{"axis", int64_t{-1}}}});
+  cases.push_back({"MatMul", {{3, 64, 96}, {96, 80}}, {}});
+  cases.push_back({"Conv", {{1, 8, 20, 20}, {16, 8, 3, 3}}, {{"pads", Shape{1, 1, 1, 1}}}});
+  cases.push_back({"MaxPool", {{1, 8, 20, 20}}, {{"kernel_shape", Shape{3, 3}}}});
+  cases.push_back({"Concat", {{20, 30}, {20, 50}}, {{"axis", int64_t{1}}}});
+  return cases;
+}
+
+int64_t elements_of(const ir::Var& param) {
+  const std::vector<int64_t>& shape = param.type().shape();
+  return std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
+}
+
+class CudaAutoRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why_not;
+    if (!build::nvrtc_available(&why_not)) GTEST_SKIP() << "no NVRTC: " << why_not;
+    std::optional<CudaTarget> device = CudaTarget::device(0, &why_not);
+    if (!device) GTEST_SKIP() << "no CUDA device: " << why_not;
+    target_ = *device;
+  }
+  CudaTarget target_;
+};
+
+TEST_F(CudaAutoRun, OnnxOperatorsMatchTheCpu) {
+  runtime::CudaContext gpu(0);
+  for (const OperatorCase& c : op_cases()) {
+    SCOPED_TRACE(c.type);
+    const ir::Task task = lower_op(c.type, c.inputs, c.attrs);
+    const std::vector<ir::Var> params = task.params();
+    const size_t num_inputs = task.inputs().size();
+
+    // Inputs, and the CPU's outputs as the reference.
+    std::vector<std::vector<float>> host(params.size());
+    for (size_t i = 0; i < params.size(); ++i)
+      host[i] =
+          i < num_inputs ? random_data(elements_of(params[i])) : poisoned(elements_of(params[i]));
+    std::vector<void*> cpu_args;
+    for (auto& data : host) cpu_args.push_back(data.data());
+    compile_all_auto({task})[0](cpu_args);
+
+    const ir::Module scheduled = schedules::auto_schedule_cuda(task, target_);
+    const codegen::CudaSource source =
+        codegen::generate_cuda_source(passes::lower(scheduled), target_);
+    build::CudaBuildOptions options;
+    options.target = target_;
+    const build::Cubin cubin = build::build_cubins({{c.type, source.text}}, options)[0];
+    runtime::CudaModule module(gpu, cubin.path, source.assertion_messages);
+
+    std::vector<runtime::DeviceBuffer> buffers;
+    std::vector<runtime::CudaDriver::DevicePtr> pointers;
+    for (size_t i = 0; i < params.size(); ++i) {
+      buffers.emplace_back(gpu, host[i].size() * sizeof(float));
+      if (i < num_inputs)
+        buffers.back().upload(host[i].data(), host[i].size() * sizeof(float));
+      else
+        buffers.back().fill_words(0x7fc00000u);  // NaN: an element no thread wrote fails
+    }
+    std::vector<void*> args;
+    for (const runtime::DeviceBuffer& b : buffers) pointers.push_back(b.pointer());
+    for (runtime::CudaDriver::DevicePtr& p : pointers) args.push_back(&p);
+    for (const ir::Function& kernel : scheduled.functions) {
+      module.launch(source.symbols.at(kernel->name),
+                    static_cast<unsigned>(std::stoul(kernel->attrs.at("cuda.grid_dim"))),
+                    static_cast<unsigned>(std::stoul(kernel->attrs.at("cuda.block_dim"))), args);
+    }
+    gpu.synchronize();
+    module.check_assertions();
+
+    for (size_t i = num_inputs; i < params.size(); ++i) {
+      std::vector<float> gpu_out(host[i].size());
+      buffers[i].download(gpu_out.data(), gpu_out.size() * sizeof(float));
+      expect_close(gpu_out, std::vector<double>(host[i].begin(), host[i].end()),
+                   c.type + " output " + std::to_string(i - num_inputs), 1e-4);
+    }
+  }
+}
+
+TEST_F(CudaAutoRun, MissingDevicesAndKernelsAreUserErrors) {
+  EXPECT_THROW(runtime::CudaContext(1 << 20), UserError);
+  runtime::CudaContext gpu(0);
+  EXPECT_THROW(runtime::CudaModule(gpu, "/nonexistent/kernel.cubin"), UserError);
+}
+
+}  // namespace
+}  // namespace taskmap
