@@ -67,9 +67,12 @@ std::vector<std::string> CudaPrinter::loop_pragmas(const ForNode* op) {
 
 void CudaPrinter::print_declare(const DeclareNode* op) {
   const Type& type = op->var.type();
-  TM_ASSERT(op->scope == StorageScope::local || !type.is_tensor())
+  TM_ASSERT(op->scope != StorageScope::heap || !type.is_tensor())
       << "kernel " << function_name_ << " declares tensor '" << op->var.name()
       << "' on the heap, which CUDA kernels cannot (a temporary needs its own buffer)";
+  TM_ASSERT(type.is_tensor() || op->scope == StorageScope::local)
+      << "kernel " << function_name_ << " declares scalar '" << op->var.name()
+      << "' outside local storage";
   if (!type.is_tensor()) {
     CPrinter::print_declare(op);
     return;
@@ -77,7 +80,9 @@ void CudaPrinter::print_declare(const DeclareNode* op) {
   TM_ASSERT(!op->init.defined()) << "tensor '" << op->var.name()
                                  << "' is declared with an initial value";
   const std::string name = bind_declared_name(op->var);
-  line(dtype_name(type.dtype()) + " " + name + "[" + std::to_string(type.layout().size()) + "];");
+  // 16 bytes: the widest load a thread makes (float4), so vector accesses to the tile align.
+  line(std::string(op->scope == StorageScope::shared ? "__shared__ " : "") + "alignas(16) " +
+       dtype_name(type.dtype()) + " " + name + "[" + std::to_string(type.layout().size()) + "];");
 }
 
 void CudaPrinter::print_assert(const AssertNode* op) {

@@ -194,6 +194,13 @@ CExpr CudaPrinter::print_call(const CallNode* op) {
   if (name == "block_dim_x") return {"static_cast<int>(blockDim.x)", kPostfix};
   if (name == "grid_dim_x") return {"static_cast<int>(gridDim.x)", kPostfix};
   if (name == "sync_threads") return {"__syncthreads()", kPostfix};
+  if (name == "warp_shuffle_down" || name == "warp_shuffle_xor") {
+    return {std::string(name == "warp_shuffle_down" ? "__shfl_down_sync" : "__shfl_xor_sync") +
+                "(0xffffffffu, " + args.at(0).text + ", " + args.at(1).text + ")",
+            kPostfix};
+  }
+  if (name == "atomic_add")
+    return {"atomicAdd(" + args.at(0).text + ", " + args.at(1).text + ")", kPostfix};
   if (name == "min" || name == "max") {
     TM_ASSERT(args.size() == 2) << "primitive '" << name << "' takes two arguments";
     return print_binary_function(name == "min" ? BinaryOp::min : BinaryOp::max, op->type.dtype(),

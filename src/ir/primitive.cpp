@@ -77,6 +77,12 @@ std::vector<Primitive>& table() {
       {"block_dim_x", 0, R::explicit_type, false},
       {"grid_dim_x", 0, R::explicit_type, false},
       {"sync_threads", 0, R::void_, false},
+      // warp_shuffle_down(value, offset) / warp_shuffle_xor(value, mask): the value of the lane
+      // `offset` above / `mask` across in the warp (all 32 lanes take part); atomic_add(address,
+      // value) adds to global or shared memory atomically.
+      {"warp_shuffle_down", 2, R::same_as_first_arg, false},
+      {"warp_shuffle_xor", 2, R::same_as_first_arg, false},
+      {"atomic_add", 2, R::void_, false},
   };
   return primitives;
 }

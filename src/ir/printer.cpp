@@ -228,7 +228,10 @@ class Printer : public IRVisitor {
 
   void visit_Declare(const DeclareNode* op) override {
     indent();
-    os << "declare " << (op->scope == StorageScope::heap ? "heap " : "");
+    os << "declare "
+       << (op->scope == StorageScope::heap     ? "heap "
+           : op->scope == StorageScope::shared ? "shared "
+                                               : "");
     visit(op->var);
     os << ": " << op->var.type().str();
     if (op->init.defined()) {

@@ -46,6 +46,12 @@ Var KernelBuilder::heap_tensor(std::string name, DType dtype, std::vector<int64_
   return v;
 }
 
+Var KernelBuilder::shared_tensor(std::string name, DType dtype, std::vector<int64_t> shape) {
+  Var v = ir::var(std::move(name), Type::tensor(dtype, std::move(shape)));
+  append(ir::declare(v, {}, ir::StorageScope::shared));
+  return v;
+}
+
 Stmt KernelBuilder::scope(const std::function<void()>& body) {
   TM_USER_CHECK(!built_) << "kernel '" << name_ << "' was already built";
   stack_.emplace_back();

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "codegen/codegen_support.h"
+#include "taskmap/error.h"
 
 namespace taskmap::codegen {
 namespace {
@@ -202,6 +203,15 @@ TEST(CpuCodegen, ConstantBoundsKeepNaNAndInfinities) {
   }
   EXPECT_EQ(out_clip[2], 6.0f);
   EXPECT_EQ(out_clip[3], 0.0f);
+}
+
+// Shared memory is CUDA's: a CPU kernel declaring a shared tensor is an internal error.
+TEST(CpuCodegen, SharedTensorsAreCudaOnly) {
+  Var a = tensor("a", f32, 8), s = var("s", Type::tensor(f32, {8}));
+  Function f(
+      "shared", {a},
+      seq({declare(s, {}, StorageScope::shared), store(a, {int_imm(0)}, load(s, {int_imm(0)}))}));
+  EXPECT_THROW(source_of(f), InternalError);
 }
 
 TEST(CpuCodegen, VectorizedLoopAndVectorTypes) {

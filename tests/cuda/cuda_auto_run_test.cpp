@@ -3,10 +3,12 @@
 // first), and the outputs compared. Skips, saying why, where there is no NVRTC or no GPU.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <numeric>
 #include <optional>
 
+#include "cuda_build/cuda_kernels_support.h"
 #include "ops/ops_support.h"
 #include "taskmap/build/cuda_compiler.h"
 #include "taskmap/codegen/cuda_codegen.h"
@@ -107,6 +109,31 @@ TEST_F(CudaAutoRun, OnnxOperatorsMatchTheCpu) {
                    c.type + " output " + std::to_string(i - num_inputs), 1e-4);
     }
   }
+}
+
+// Shared memory, barriers, warp shuffles and atomics: the sum of 100,000 random values against
+// a double-precision one.
+TEST_F(CudaAutoRun, BlockSumMatchesTheHost) {
+  constexpr int64_t n = 100000;
+  runtime::CudaContext gpu(0);
+  const codegen::CudaSource source = codegen::generate_cuda_source(
+      ir::Module{"block_sum", {passes::lower(block_sum_kernel(n))}}, target_);
+  build::CudaBuildOptions options;
+  options.target = target_;
+  runtime::CudaModule module(gpu,
+                             build::build_cubins({{"block_sum", source.text}}, options)[0].path);
+  const std::vector<float> x = random_data(n);
+  runtime::DeviceBuffer x_gpu(gpu, n * sizeof(float)), out_gpu(gpu, sizeof(float));
+  x_gpu.upload(x.data(), n * sizeof(float));
+  out_gpu.fill_words(0);
+  runtime::CudaDriver::DevicePtr px = x_gpu.pointer(), pout = out_gpu.pointer();
+  module.launch(source.symbols.at("block_sum"), (n + 255) / 256, 256, {&px, &pout});
+  gpu.synchronize();
+  float sum = 0;
+  out_gpu.download(&sum, sizeof(float));
+  double expected = 0, magnitude = 0;
+  for (float v : x) expected += v, magnitude += std::fabs(v);
+  EXPECT_NEAR(sum, expected, 1e-5 * magnitude);
 }
 
 TEST_F(CudaAutoRun, MissingDevicesAndKernelsAreUserErrors) {

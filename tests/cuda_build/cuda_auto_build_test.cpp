@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "cuda_build/cuda_kernels_support.h"
 #include "ops/ops_support.h"
 #include "taskmap/build/cuda_compiler.h"
 #include "taskmap/codegen/cuda_codegen.h"
@@ -94,6 +95,24 @@ TEST_F(CudaAutoBuild, OnnxOperatorsCompileForSm80AndSm90WithoutWarnings) {
       EXPECT_EQ(cubins[i].warnings, "") << jobs[i].name << " for " << arch;
       EXPECT_GT(std::filesystem::file_size(cubins[i].path), 0u) << jobs[i].name;
     }
+  }
+}
+
+// Shared memory, barriers, warp shuffles and atomics, printed and compiled.
+TEST_F(CudaAutoBuild, BlockSumWithSharedMemoryShufflesAndAtomics) {
+  const CudaTarget target = CudaTarget::parse("cuda:sm_90");
+  const codegen::CudaSource source = codegen::generate_cuda_source(
+      ir::Module{"block_sum", {passes::lower(testing::block_sum_kernel(10000))}}, target);
+  const std::string& text = source.text;
+  for (const char* line :
+       {"__launch_bounds__(256) block_sum(", "__shared__ alignas(16) float partial[8];",
+        "__shfl_down_sync(0xffffffffu, v, 16)", "__syncthreads();", "atomicAdd(&out[0], v);",
+        "float* __restrict__ out"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  for (const char* arch : {"cuda:sm_80", "cuda:sm_90"}) {
+    build::CudaBuildOptions options;
+    options.target = CudaTarget::parse(arch);
+    EXPECT_EQ(build::build_cubins({{"block_sum", text}}, options)[0].warnings, "") << arch;
   }
 }
 

@@ -39,8 +39,9 @@ class Stmt {
 #define TASKMAP_NODE_KIND(name) static constexpr NodeKind kind_value = NodeKind::name;
 
 // Where a declared tensor lives: `local` arrays are on the stack / in registers (register tiles);
-// `heap` tensors are temporaries too large for the stack, freed when the function returns.
-enum class StorageScope : uint8_t { local, heap };
+// `heap` tensors are temporaries too large for the stack, freed when the function returns;
+// `shared` tensors are in a CUDA block's shared memory, one copy per block (CUDA only).
+enum class StorageScope : uint8_t { local, heap, shared };
 
 // Declares a mutable variable (scalar, with an optional initial value) or a tensor.
 struct DeclareNode : StmtNode {

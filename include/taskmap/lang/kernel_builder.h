@@ -61,6 +61,8 @@ class KernelBuilder {
   Var register_tensor(std::string name, DType dtype, Layout layout);
   // A temporary on the heap (for buffers too large for the stack), freed when the kernel returns.
   Var heap_tensor(std::string name, DType dtype, std::vector<int64_t> shape);
+  // A tensor in a CUDA block's shared memory, one copy per block (CUDA kernels only).
+  Var shared_tensor(std::string name, DType dtype, std::vector<int64_t> shape);
 
   void for_range(std::string var_name, Expr extent, LoopHint hint,
                  const std::function<void(const Var&)>& body);
