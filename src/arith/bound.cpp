@@ -250,13 +250,17 @@ struct BoundAnalyzer::Run {
 
   // CUDA's thread and block indices and sizes, within the limits of every architecture: at
   // most 1024 threads per block, 2^31 - 1 blocks along x.
+  // (Primitives are compared by identity: this runs for every call the simplifier meets.)
   IntBound call_bound(const ir::CallNode* op) {
-    const std::string& name = op->callee->name;
+    static const ir::Primitive* const thread_idx = ir::find_primitive("thread_idx_x");
+    static const ir::Primitive* const block_dim = ir::find_primitive("block_dim_x");
+    static const ir::Primitive* const block_idx = ir::find_primitive("block_idx_x");
+    static const ir::Primitive* const grid_dim = ir::find_primitive("grid_dim_x");
     constexpr int64_t kMaxBlocks = (int64_t{1} << 31) - 1;
-    if (name == "thread_idx_x") return {0, 1023};
-    if (name == "block_dim_x") return {1, 1024};
-    if (name == "block_idx_x") return {0, kMaxBlocks - 1};
-    if (name == "grid_dim_x") return {1, kMaxBlocks};
+    if (op->callee == thread_idx) return {0, 1023};
+    if (op->callee == block_dim) return {1, 1024};
+    if (op->callee == block_idx) return {0, kMaxBlocks - 1};
+    if (op->callee == grid_dim) return {1, kMaxBlocks};
     return IntBound::of_dtype(op->type.dtype());
   }
 

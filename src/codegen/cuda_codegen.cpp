@@ -134,8 +134,8 @@ CudaSource CudaPrinter::generate(const Module& module) {
   // Functions keep their IR names unless CUDA has the name already (an operator named "Tanh"
   // makes a kernel `tanh`, the math function): then a suffix, and the driver looks the kernel
   // up by the symbol the result names.
-  std::map<std::string, std::string> c_names = function_names(module, cuda_reserved_names());
   std::set<std::string> reserved = cuda_reserved_names();
+  std::map<std::string, std::string> c_names = function_names(module, reserved);
   for (const auto& [ir_name, c_name] : c_names) reserved.insert(c_name);
   // Device functions first, so the kernels that follow may call them.
   std::vector<Function> order;

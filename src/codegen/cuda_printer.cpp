@@ -16,50 +16,52 @@ using namespace ir;
 
 namespace {
 
-// The CUDA math library's f32 spelling of a math primitive (the f64 one drops the `f`); helpers
-// of the prelude start with "tm::". nullptr when `name` is not a math primitive.
+// Math primitives and their CUDA math library f32 spelling (the f64 one drops the `f`); helpers
+// of the prelude start with "tm::".
+constexpr std::pair<const char*, const char*> kMath[] = {
+    {"exp", "expf"},
+    {"exp2", "exp2f"},
+    {"expm1", "expm1f"},
+    {"log", "logf"},
+    {"log2", "log2f"},
+    {"log10", "log10f"},
+    {"log1p", "log1pf"},
+    {"sqrt", "sqrtf"},
+    {"cbrt", "cbrtf"},
+    {"sin", "sinf"},
+    {"cos", "cosf"},
+    {"tan", "tanf"},
+    {"asin", "asinf"},
+    {"acos", "acosf"},
+    {"atan", "atanf"},
+    {"sinh", "sinhf"},
+    {"cosh", "coshf"},
+    {"tanh", "tanhf"},
+    {"asinh", "asinhf"},
+    {"acosh", "acoshf"},
+    {"atanh", "atanhf"},
+    {"erf", "erff"},
+    {"erfc", "erfcf"},
+    {"abs", "fabsf"},
+    {"floor", "floorf"},
+    {"ceil", "ceilf"},
+    {"trunc", "truncf"},
+    // Half to even, like ONNX Round (roundf rounds half away from zero).
+    {"round", "rintf"},
+    {"rint", "rintf"},
+    {"nearbyint", "nearbyintf"},
+    {"pow", "powf"},
+    {"atan2", "atan2f"},
+    {"fmod", "fmodf"},
+    {"copysign", "copysignf"},
+    {"hypot", "hypotf"},
+    {"fma", "fmaf"},
+    {"rsqrt", "rsqrtf"},
+    {"sigmoid", "tm::sigmoid"},
+};
+
+// The f32 spelling of a math primitive; nullptr when `name` is not one.
 const char* cuda_math_f32(const std::string& name) {
-  static const std::pair<const char*, const char*> kMath[] = {
-      {"exp", "expf"},
-      {"exp2", "exp2f"},
-      {"expm1", "expm1f"},
-      {"log", "logf"},
-      {"log2", "log2f"},
-      {"log10", "log10f"},
-      {"log1p", "log1pf"},
-      {"sqrt", "sqrtf"},
-      {"cbrt", "cbrtf"},
-      {"sin", "sinf"},
-      {"cos", "cosf"},
-      {"tan", "tanf"},
-      {"asin", "asinf"},
-      {"acos", "acosf"},
-      {"atan", "atanf"},
-      {"sinh", "sinhf"},
-      {"cosh", "coshf"},
-      {"tanh", "tanhf"},
-      {"asinh", "asinhf"},
-      {"acosh", "acoshf"},
-      {"atanh", "atanhf"},
-      {"erf", "erff"},
-      {"erfc", "erfcf"},
-      {"abs", "fabsf"},
-      {"floor", "floorf"},
-      {"ceil", "ceilf"},
-      {"trunc", "truncf"},
-      // Half to even, like ONNX Round (roundf rounds half away from zero).
-      {"round", "rintf"},
-      {"rint", "rintf"},
-      {"nearbyint", "nearbyintf"},
-      {"pow", "powf"},
-      {"atan2", "atan2f"},
-      {"fmod", "fmodf"},
-      {"copysign", "copysignf"},
-      {"hypot", "hypotf"},
-      {"fma", "fmaf"},
-      {"rsqrt", "rsqrtf"},
-      {"sigmoid", "tm::sigmoid"},
-  };
   for (const auto& [ir_name, spelling] : kMath)
     if (name == ir_name) return spelling;
   return nullptr;
@@ -68,18 +70,16 @@ const char* cuda_math_f32(const std::string& name) {
 }  // namespace
 
 std::set<std::string> cuda_reserved_names() {
-  std::set<std::string> names = {"threadIdx", "blockIdx",   "blockDim", "gridDim", "warpSize",
-                                 "atomicCAS", "tm_failure", "isnan",    "isinf",   "isfinite",
-                                 "fabs",      "rsqrt",      "exp",      "int8_t",  "int16_t",
-                                 "int32_t",   "int64_t",    "uint8_t"};
-  for (const char* name :
-       {"exp",   "exp2",  "expm1", "log",       "log2",  "log10", "log1p", "sqrt",
-        "cbrt",  "sin",   "cos",   "tan",       "asin",  "acos",  "atan",  "sinh",
-        "cosh",  "tanh",  "asinh", "acosh",     "atanh", "erf",   "erfc",  "floor",
-        "ceil",  "trunc", "rint",  "nearbyint", "pow",   "atan2", "fmod",  "copysign",
-        "hypot", "fma",   "abs",   "round",     "min",   "max"}) {
-    names.insert(name);
-    names.insert(std::string(name) + "f");
+  std::set<std::string> names = {
+      "threadIdx",  "blockIdx", "blockDim", "gridDim",  "warpSize", "atomicCAS", "atomicAdd",
+      "tm_failure", "isnan",    "isinf",    "isfinite", "fabs",     "min",       "max",
+      "abs",        "round",    "int8_t",   "int16_t",  "int32_t",  "int64_t",   "uint8_t"};
+  // Both spellings of each math function the code may call (expf and exp).
+  for (const auto& [ir_name, spelling] : kMath) {
+    const std::string f32 = spelling;
+    if (f32.rfind("tm::", 0) == 0) continue;
+    names.insert(f32);
+    names.insert(f32.substr(0, f32.size() - 1));
   }
   return names;
 }
@@ -174,8 +174,7 @@ CExpr CudaPrinter::print_math(const std::string& name, DType dtype,
   if (callee.rfind("tm::", 0) == 0) {
     required_helpers_.insert(callee.substr(4));
   } else if (dtype == f64) {
-    callee.pop_back();  // expf -> exp: the CUDA math library overloads nothing by suffix
-    if (name == "abs") callee = "fabs";
+    callee.pop_back();  // expf -> exp, fabsf -> fabs
   }
   std::string list;
   for (size_t i = 0; i < args.size(); ++i)
