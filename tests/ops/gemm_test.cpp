@@ -182,6 +182,29 @@ TEST(Gemm, MicroKernelPrefetchesItsOutputLines) {
   EXPECT_GE(hinted, 3);
 }
 
+// Weights packed ahead: each k step asks for a line of the next b panel (into L2), so that the
+// first a panel against it does not wait for memory. B packed per call (just written, in cache)
+// takes no such hint, and neither does a problem of a single b panel.
+TEST(Gemm, PrepackedWeightsPrefetchTheNextPanel) {
+  int hinted = 0;
+  for (const Problem& p : kProblems) {
+    Task task = linear_task(p);
+    auto plan = schedules::plan_gemm(task, CpuTarget::host());
+    ASSERT_TRUE(plan.has_value()) << p.str();
+    EXPECT_EQ(count_of(ir::to_string(schedules::gemm_cpu(task, *plan)), "prefetch_read("), 0)
+        << p.str();
+    plan->b_packed = true;
+    const std::string text = ir::to_string(schedules::gemm_cpu(task, *plan));
+    const schedules::GemmTiling& t = plan->tiling;
+    const int64_t panels = t.tiles_n * (t.tile_n / plan->config.micro_n);
+    const int64_t hints = count_of(text, "prefetch_read(&b_packed[");
+    EXPECT_EQ(hints > 0, panels > 1)
+        << p.str() << ": " << hints << " hints, " << panels << " panels";
+    hinted += hints > 0;
+  }
+  EXPECT_GE(hinted, 3);
+}
+
 // Both operands packed ahead of time by the pack tasks, as the model compiler does for weights.
 TEST(Gemm, PrepackedOperandsMatchReference) {
   const CpuTarget target = CpuTarget::host();
