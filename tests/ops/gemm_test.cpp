@@ -184,7 +184,7 @@ TEST(Gemm, MicroKernelPrefetchesItsOutputLines) {
 
 // Weights packed ahead: each k step asks for a line of the next b panel (into L2), so that the
 // first a panel against it does not wait for memory. B packed per call (just written, in cache)
-// takes no such hint, and neither does a problem of a single b panel.
+// takes no such hint, and neither does a problem of a single b panel and k block.
 TEST(Gemm, PrepackedWeightsPrefetchTheNextPanel) {
   int hinted = 0;
   for (const Problem& p : kProblems) {
@@ -196,7 +196,7 @@ TEST(Gemm, PrepackedWeightsPrefetchTheNextPanel) {
     plan->b_packed = true;
     const std::string text = ir::to_string(schedules::gemm_cpu(task, *plan));
     const schedules::GemmTiling& t = plan->tiling;
-    const int64_t panels = t.tiles_n * (t.tile_n / plan->config.micro_n);
+    const int64_t panels = t.tiles_n * (t.tile_n / plan->config.micro_n) * t.k_blocks;
     const int64_t hints = count_of(text, "prefetch_read(&b_packed[");
     EXPECT_EQ(hints > 0, panels > 1)
         << p.str() << ": " << hints << " hints, " << panels << " panels";

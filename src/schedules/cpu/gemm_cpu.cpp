@@ -822,16 +822,32 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                     // (a model's weights outlive every cache between two uses): the first a
                     // panel against it ran at the pace of memory, not of the FMAs (BERT's FFN
                     // GEMMs 30% slower in the model than run alone). Each k step therefore asks
-                    // for one line of the next panel's row, a different line on each a panel,
-                    // so the next panel is in L2 after nv a panels (the one after the tile's
-                    // last panel is the next tile's first; clamped to the last panel).
-                    const int64_t b_panels = t.tiles_n * (t.tile_n / nr);
-                    const bool prefetch_next_b = plan.b_packed && b_panels > 1;
+                    // for a line of the next panel (into L2), spread evenly over all the a panels
+                    // of the tile: asked for in a burst, on the first few a panels only, the
+                    // lines came no faster than the panel's own first read would have fetched
+                    // them (ResNet-50's last 3 x 3 layers, 9 MB of weights each, no faster at
+                    // all; the machine reads 25 GB/s with both cores). "Next" follows the loops:
+                    // the tile's next panel in this k block, after its last one the tile's first
+                    // panel in the next k block, after the last k block the next tile's first.
+                    const int64_t tile_panels = t.tile_n / nr, b_panels = t.tiles_n * tile_panels;
+                    const bool prefetch_next_b = plan.b_packed && b_panels * t.k_blocks > 1;
                     auto next_b_at = [&](const Expr& q, const Expr& p, const Expr& kk) {
-                      const Expr next = min(tn * (t.tile_n / nr) + q + 1, b_panels - 1);
-                      return address(b_packed,
-                                     {in_batch(b_batch_stride,
-                                               (next * kp + kstart + kk) * nr + p % nv * lanes)});
+                      const Expr panel = tn * tile_panels + q;
+                      const Expr last_panel = q + 1 >= panels_n;
+                      Expr next = panel + 1, first_row = select(last_panel, Expr(0), kstart);
+                      if (t.k_blocks > 1) {
+                        const Expr next_k = last_panel && kblock + 1 < t.k_blocks;
+                        next = select(next_k, tn * tile_panels, next);
+                        first_row = select(next_k, kstart + kc, first_row);
+                      }
+                      // (Clamped, as the hint may not leave the tensor: provably in range.)
+                      next = min(next, b_panels - 1);
+                      // The tile's passes (a panels) times its k steps share the panel's
+                      // lines evenly: line (p · steps + k) · nv / passes, in order.
+                      const int64_t passes = t.tile_m / mr;
+                      const Expr line = (p * kc + kk) * nv / passes;
+                      const Expr at = min(first_row * nr + line * lanes, kp * nr - lanes);
+                      return address(b_packed, {in_batch(b_batch_stride, next * kp * nr + at)});
                     };
                     // The register micro-kernel over every MR × NR sub-tile that holds a row and
                     // a column of the output (a ragged tile skips the panels past M and N); a b
