@@ -19,6 +19,7 @@
 //       for (p, q) in repeat(tile_n / NR, tile_m / MR):            b panel stays in L1
 //         acc: f32x16[MR][NR / 16] in registers                    MR · NR/16 accumulators
 //         for k in range(block_k): acc[i][v] += a_pack[p][k][i] · b_pack[q][k][v]
+//                                  (B packed ahead: also ask for a line of the next b panel)
 //         c_tile[...] (+)= acc                     out[...] = epilogue(acc) in the last k
 //                                                  block, where the output runs along n
 //     for (i, j) in tile: out[unravel(i, j)] = epilogue(c_tile[i, j])      (where it does not)
@@ -33,7 +34,9 @@
 //
 // The knobs come from the target: the vector width gives NR, the register count MR, the L1 size
 // block_k, the L2 size the tile. Where the weights (B) are packed ahead, the k blocks grow to what
-// L2 holds instead: fewer round trips of the c tile. Tasks read only through loads, so
+// L2 holds instead: fewer round trips of the c tile. Such weights come from memory on every run
+// of a model, so the micro-kernel prefetches the next b panel into L2 while it computes with
+// this one, its lines spread evenly over the tile's a panels. Tasks read only through loads, so
 // post-scheduling fusion can inline a prologue into the packing and an epilogue into the final
 // store.
 #include <cstdint>
