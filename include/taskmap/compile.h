@@ -51,6 +51,10 @@ class CompiledKernel {
 // auto-scheduler.
 ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target);
 
+// The kernels for `task` on a CUDA target, in launch order (each with its cuda.grid_dim and
+// cuda.block_dim attrs): the matching template when there is one, else the auto-scheduler.
+ir::Module implement_cuda(const ir::Task& task, const CudaTarget& target);
+
 // Lowers, generates and builds every kernel (in parallel, through the cache).
 std::vector<CompiledKernel> compile_kernels(const std::vector<ir::Function>& kernels,
                                             const CompileOptions& options = {});

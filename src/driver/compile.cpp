@@ -4,6 +4,7 @@
 #include "taskmap/build/compiler.h"
 #include "taskmap/codegen/cpu_codegen.h"
 #include "taskmap/error.h"
+#include "taskmap/schedules/auto_cuda.h"
 #include "taskmap/schedules/auto_scheduler.h"
 #include "taskmap/schedules/channels_last_window_cpu.h"
 #include "taskmap/schedules/depthwise_cpu.h"
@@ -11,6 +12,7 @@
 #include "taskmap/schedules/matmul_cpu.h"
 #include "taskmap/schedules/pool_cpu.h"
 #include "taskmap/schedules/softmax_cpu.h"
+#include "taskmap/schedules/softmax_cuda.h"
 #include "taskmap/schedules/winograd_cpu.h"
 
 namespace taskmap {
@@ -54,6 +56,11 @@ ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target) {
     return schedules::row_reduce_cpu(task, *plan);
   }
   return schedules::auto_schedule_cpu(task);
+}
+
+ir::Module implement_cuda(const ir::Task& task, const CudaTarget& target) {
+  if (auto module = schedules::softmax_cuda(task, target)) return *module;
+  return schedules::auto_schedule_cuda(task, target);
 }
 
 std::vector<CompiledKernel> compile_kernels(const std::vector<ir::Function>& kernels,

@@ -11,12 +11,14 @@
 #include "ops/ops_support.h"
 #include "taskmap/build/cuda_compiler.h"
 #include "taskmap/codegen/cuda_codegen.h"
+#include "taskmap/compile.h"
 #include "taskmap/error.h"
 #include "taskmap/passes/pipeline.h"
 #include "taskmap/schedules/auto_cuda.h"
 
 namespace taskmap {
 namespace {
+using testing::count_of;
 using testing::lower_op;
 using testing::OperatorCase;
 using testing::Shape;
@@ -41,7 +43,8 @@ std::vector<OperatorCase> op_cases() {
   cases.push_back({"AveragePool", {{1, 4, 12, 12}}, {{"kernel_shape", Shape{2, 2}}}});
   cases.push_back({"GlobalAveragePool", {{1, 4, 7, 7}}, {}});
   cases.push_back({"Concat", {{2, 3}, {2, 5}}, {{"axis", int64_t{1}}}});
-  // Intermediate reductions, recomputed per element.
+  // Softmax through its warp-per-row template; the others' intermediate reductions recomputed
+  // per element.
   cases.push_back({"Softmax", {{4, 70}}, {{"axis", int64_t{1}}}});
   cases.push_back({"LayerNormalization", {{4, 70}, {70}, {70}}, {{"axis", int64_t{-1}}}});
   cases.push_back({"LogSoftmax", {{4, 70}}, {{"axis", int64_t{1}}}});
@@ -73,8 +76,8 @@ TEST_F(CudaAutoBuild, OnnxOperatorsCompileForSm80AndSm90WithoutWarnings) {
     SCOPED_TRACE(c.type);
     const ir::Task task = lower_op(c.type, c.inputs, c.attrs);
     const CudaTarget target = CudaTarget::parse("cuda:sm_90");
-    const codegen::CudaSource source = codegen::generate_cuda_source(
-        passes::lower(schedules::auto_schedule_cuda(task, target)), target);
+    const codegen::CudaSource source =
+        codegen::generate_cuda_source(passes::lower(implement_cuda(task, target)), target);
     EXPECT_NE(source.text.find("__global__"), std::string::npos) << source.text;
     jobs.push_back({c.type, source.text});
   }
@@ -96,6 +99,25 @@ TEST_F(CudaAutoBuild, OnnxOperatorsCompileForSm80AndSm90WithoutWarnings) {
       EXPECT_GT(std::filesystem::file_size(cubins[i].path), 0u) << jobs[i].name;
     }
   }
+}
+
+// Softmax takes the warp-per-row template: one kernel, eight rows per block of 256 threads,
+// the row's maximum and sum folded across the warp by xor shuffles. A LogSoftmax (another form)
+// stays with the auto-scheduler.
+TEST_F(CudaAutoBuild, SoftmaxTakesTheWarpPerRowTemplate) {
+  const CudaTarget target = CudaTarget::parse("cuda:sm_90");
+  const ir::Module softmax =
+      implement_cuda(lower_op("Softmax", {{3, 5, 1000}}, {{"axis", int64_t{-1}}}), target);
+  ASSERT_EQ(softmax.functions.size(), 1u);
+  const ir::Function& kernel = softmax.functions[0];
+  EXPECT_EQ(kernel->attrs.at("schedule").rfind("softmax_cuda", 0), 0u);
+  EXPECT_EQ(kernel->attrs.at("cuda.block_dim"), "256");
+  EXPECT_EQ(kernel->attrs.at("cuda.grid_dim"), "2");  // 15 rows, 8 per block
+  const std::string text = codegen::generate_cuda_source(passes::lower(softmax), target).text;
+  EXPECT_EQ(count_of(text, "__shfl_xor_sync("), 10) << text;  // 5 per reduction, 2 reductions
+  const ir::Module log_softmax =
+      implement_cuda(lower_op("LogSoftmax", {{4, 70}}, {{"axis", int64_t{1}}}), target);
+  EXPECT_EQ(log_softmax.functions[0]->attrs.at("schedule"), "auto");
 }
 
 // Shared memory, barriers, warp shuffles and atomics, printed and compiled.
