@@ -12,7 +12,7 @@
 #include "taskmap/schedules/matmul_cpu.h"
 #include "taskmap/schedules/pool_cpu.h"
 #include "taskmap/schedules/softmax_cpu.h"
-#include "taskmap/schedules/softmax_cuda.h"
+#include "taskmap/schedules/warp_rows_cuda.h"
 #include "taskmap/schedules/winograd_cpu.h"
 
 namespace taskmap {
@@ -60,6 +60,7 @@ ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target) {
 
 ir::Module implement_cuda(const ir::Task& task, const CudaTarget& target) {
   if (auto module = schedules::softmax_cuda(task, target)) return *module;
+  if (auto module = schedules::row_reduce_cuda(task, target)) return *module;
   return schedules::auto_schedule_cuda(task, target);
 }
 

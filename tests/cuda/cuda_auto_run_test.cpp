@@ -30,7 +30,12 @@ std::vector<OperatorCase> op_cases() {
   for (const char* binary : {"Add", "Sub", "Mul", "Div", "Max", "Min"})
     cases.push_back({binary, {{2, 3, 333}, {333}}, {}});
   cases.push_back({"Transpose", {{4, 30, 50}}, {{"perm", Shape{2, 0, 1}}}});
+  // Row reductions through the warp-per-row template (the last axis; two trailing axes; a
+  // global pool; a max) and one over a leading axis through the auto-scheduler.
   cases.push_back({"ReduceMean", {{40, 700}}, {{"axes", Shape{1}}}});
+  cases.push_back({"ReduceSum", {{6, 5, 300}}, {{"axes", Shape{1, 2}}}});
+  cases.push_back({"GlobalAveragePool", {{1, 64, 7, 7}}, {}});
+  cases.push_back({"ReduceMax", {{40, 700}}, {{"axes", Shape{1}}}});
   cases.push_back({"ReduceMax", {{40, 700}}, {{"axes", Shape{0}}}});
   // The warp-per-row template: rows of whole warps, a ragged last step, a row shorter than a
   // warp, and a row count that leaves part of the last block idle.

@@ -35,6 +35,7 @@ std::vector<OperatorCase> op_cases() {
   cases.push_back({"Transpose", {{2, 3, 5}}, {{"perm", Shape{2, 0, 1}}}});
   cases.push_back({"ReduceMean", {{4, 70}}, {{"axes", Shape{1}}}});
   cases.push_back({"ReduceMax", {{4, 70}}, {{"axes", Shape{1}}}});
+  cases.push_back({"ReduceSum", {{6, 5, 300}}, {{"axes", Shape{1, 2}}}});
   cases.push_back({"ArgMax", {{4, 70}}, {{"axis", int64_t{1}}}});
   cases.push_back({"MatMul", {{3, 16, 24}, {24, 40}}, {}});
   cases.push_back({"Gemm", {{16, 24}, {24, 40}, {40}}, {}});
@@ -101,23 +102,40 @@ TEST_F(CudaAutoBuild, OnnxOperatorsCompileForSm80AndSm90WithoutWarnings) {
   }
 }
 
-// Softmax takes the warp-per-row template: one kernel, eight rows per block of 256 threads,
-// the row's maximum and sum folded across the warp by xor shuffles. A LogSoftmax (another form)
-// stays with the auto-scheduler.
-TEST_F(CudaAutoBuild, SoftmaxTakesTheWarpPerRowTemplate) {
+// Softmax and row reductions take the warp-per-row templates: one kernel, eight rows per block
+// of 256 threads, a row's results folded across the warp by xor shuffles. A LogSoftmax (another
+// form), a reduction over a leading axis and rows shorter than a warp stay with the
+// auto-scheduler.
+TEST_F(CudaAutoBuild, WarpPerRowTemplatesAreTaken) {
   const CudaTarget target = CudaTarget::parse("cuda:sm_90");
+  auto schedule_of = [&](const ir::Module& m) { return m.functions.at(0)->attrs.at("schedule"); };
   const ir::Module softmax =
       implement_cuda(lower_op("Softmax", {{3, 5, 1000}}, {{"axis", int64_t{-1}}}), target);
   ASSERT_EQ(softmax.functions.size(), 1u);
   const ir::Function& kernel = softmax.functions[0];
-  EXPECT_EQ(kernel->attrs.at("schedule").rfind("softmax_cuda", 0), 0u);
+  EXPECT_EQ(schedule_of(softmax).rfind("softmax_cuda", 0), 0u);
   EXPECT_EQ(kernel->attrs.at("cuda.block_dim"), "256");
   EXPECT_EQ(kernel->attrs.at("cuda.grid_dim"), "2");  // 15 rows, 8 per block
   const std::string text = codegen::generate_cuda_source(passes::lower(softmax), target).text;
   EXPECT_EQ(count_of(text, "__shfl_xor_sync("), 10) << text;  // 5 per reduction, 2 reductions
-  const ir::Module log_softmax =
-      implement_cuda(lower_op("LogSoftmax", {{4, 70}}, {{"axis", int64_t{1}}}), target);
-  EXPECT_EQ(log_softmax.functions[0]->attrs.at("schedule"), "auto");
+
+  const ir::Module mean =
+      implement_cuda(lower_op("ReduceMean", {{6, 5, 300}}, {{"axes", Shape{1, 2}}}), target);
+  EXPECT_EQ(schedule_of(mean).rfind("row_reduce_cuda", 0), 0u);
+  EXPECT_EQ(mean.functions[0]->attrs.at("cuda.grid_dim"), "1");  // 6 rows of 1500
+  EXPECT_EQ(
+      count_of(codegen::generate_cuda_source(passes::lower(mean), target).text, "__shfl_xor_sync("),
+      5);
+
+  EXPECT_EQ(schedule_of(
+                implement_cuda(lower_op("LogSoftmax", {{4, 70}}, {{"axis", int64_t{1}}}), target)),
+            "auto");
+  EXPECT_EQ(
+      schedule_of(implement_cuda(lower_op("ReduceMax", {{40, 70}}, {{"axes", Shape{0}}}), target)),
+      "auto");
+  EXPECT_EQ(
+      schedule_of(implement_cuda(lower_op("ReduceSum", {{40, 20}}, {{"axes", Shape{1}}}), target)),
+      "auto");
 }
 
 // Shared memory, barriers, warp shuffles and atomics, printed and compiled.
