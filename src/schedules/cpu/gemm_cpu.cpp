@@ -810,12 +810,13 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                       if (a_run > 0) return load(a_pack, {(p * mr + i) * kc + kk});
                       return load(a_pack, {(p * kc + kk) * mr + i});
                     };
+                    const int64_t tile_panels = t.tile_n / nr, b_panels = t.tiles_n * tile_panels;
                     auto b_at = [&](const Expr& q, const Expr& kk, int64_t j) {
                       if (plan.b_packed)
                         return address(
                             b_packed,
                             {in_batch(b_batch_stride,
-                                      ((tn * (t.tile_n / nr) + q) * kp + kstart + kk) * nr + j)});
+                                      ((tn * tile_panels + q) * kp + kstart + kk) * nr + j)});
                       return address(b_pack, {(q * kc + kk) * nr + j});
                     };
                     // Weights packed ahead come from memory the first time a b panel is read
@@ -829,7 +830,6 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                     // all; the machine reads 25 GB/s with both cores). "Next" follows the loops:
                     // the tile's next panel in this k block, after its last one the tile's first
                     // panel in the next k block, after the last k block the next tile's first.
-                    const int64_t tile_panels = t.tile_n / nr, b_panels = t.tiles_n * tile_panels;
                     const bool prefetch_next_b = plan.b_packed && b_panels * t.k_blocks > 1;
                     // The panel's kc · nv lines spread evenly over the tile's passes (a panels)
                     // times their k steps: line (p · kc + k) · nv / passes, in order. (A share

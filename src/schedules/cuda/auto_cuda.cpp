@@ -1,7 +1,6 @@
 #include "taskmap/schedules/auto_cuda.h"
 
 #include <algorithm>
-#include <numeric>
 #include <unordered_map>
 
 #include "taskmap/error.h"
@@ -30,8 +29,7 @@ ir::Module auto_schedule_cuda(const Task& task, const CudaTarget& target) {
     const size_t k = found->second;
     const auto* node = c.as<ComputeNode>();
     const std::vector<int64_t>& shape = node->type.shape();
-    const int64_t numel =
-        std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
+    const int64_t numel = node->type.numel();
     const std::string name =
         kernel_name(task.name()) + (task.outputs().size() > 1 ? "_" + std::to_string(k) : "");
     lang::KernelBuilder kb(name);

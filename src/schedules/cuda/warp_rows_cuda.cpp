@@ -3,7 +3,6 @@
 
 #include <functional>
 #include <limits>
-#include <numeric>
 #include <string>
 
 #include "taskmap/ir/functor.h"
@@ -59,10 +58,6 @@ void warp_all_reduce(KernelBuilder& kb, const Var& v, ReduceOp op) {
   }
 }
 
-int64_t product(const std::vector<int64_t>& extents) {
-  return std::accumulate(extents.begin(), extents.end(), int64_t{1}, std::multiplies<>());
-}
-
 }  // namespace
 
 std::optional<Module> softmax_cuda(const Task& task, const CudaTarget& target) {
@@ -96,7 +91,8 @@ std::optional<Module> softmax_cuda(const Task& task, const CudaTarget& target) {
     });
   };
   return Module{kernel_name(task.name()),
-                {warp_rows_kernel(task, "softmax_cuda", product(row_extents), length, body)}};
+                {warp_rows_kernel(task, "softmax_cuda",
+                                  task.output_params()[0].type().numel() / length, length, body)}};
 }
 
 std::optional<Module> row_reduce_cuda(const Task& task, const CudaTarget& target) {
@@ -128,7 +124,8 @@ std::optional<Module> row_reduce_cuda(const Task& task, const CudaTarget& target
     });
   };
   return Module{kernel_name(task.name()),
-                {warp_rows_kernel(task, "row_reduce_cuda", product(f.extents), f.length, body)}};
+                {warp_rows_kernel(task, "row_reduce_cuda", task.output_params()[0].type().numel(),
+                                  f.length, body)}};
 }
 
 }  // namespace taskmap::schedules
