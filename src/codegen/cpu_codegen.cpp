@@ -129,8 +129,7 @@ void CpuPrinter::print_function(const Function& fn, const std::string& c_name) {
   function_name_ = fn->name;
   current_ret_type_ = fn->ret_type;
   reset_names(reserved_);
-  const std::unordered_set<const ExprNode*> written =
-      fn->body.defined() ? written_buffers(fn->body) : std::unordered_set<const ExprNode*>{};
+  const std::unordered_set<const ExprNode*> written = written_buffers(fn->body);
 
   std::vector<std::string> params;
   std::vector<std::string>& entry_types = param_types_[fn->name];

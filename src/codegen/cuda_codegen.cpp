@@ -102,8 +102,7 @@ void CudaPrinter::print_function(const Function& fn, const std::string& c_name) 
       << "CUDA kernel " << fn->name << " must return void";
   function_name_ = fn->name;
   current_ret_type_ = fn->ret_type;
-  const std::unordered_set<const ExprNode*> written =
-      fn->body.defined() ? written_buffers(fn->body) : std::unordered_set<const ExprNode*>{};
+  const std::unordered_set<const ExprNode*> written = written_buffers(fn->body);
   std::vector<std::string> params;
   for (const Var& param : fn->params) {
     const Type& type = param.type();

@@ -46,7 +46,7 @@ class WrittenBuffers : public IRVisitor {
 
 std::unordered_set<const ExprNode*> written_buffers(const Stmt& body) {
   WrittenBuffers written;
-  written.visit(body);
+  if (body.defined()) written.visit(body);
   return written.written;
 }
 

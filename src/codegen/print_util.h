@@ -11,7 +11,8 @@
 namespace taskmap::codegen {
 
 // Tensor and pointer parameters a function body may write: stored to, or their address or value
-// used anywhere except as a read-only primitive argument.
+// used anywhere except as a read-only primitive argument. None for an undefined body (a
+// declaration).
 std::unordered_set<const ir::ExprNode*> written_buffers(const ir::Stmt& body);
 
 // `items` joined by ", " after `head(`, or one per line when that line would be too long.

@@ -107,9 +107,10 @@ void CudaModule::launch(const std::string& symbol, unsigned grid, unsigned block
                         const std::vector<void*>& args, unsigned shared_bytes) const {
   TM_USER_CHECK(grid > 0 && block > 0)
       << "launching kernel '" << symbol << "' on " << grid << " blocks of " << block << " threads";
-  std::vector<void*> params = args;  // the driver takes them as void**
+  // The driver takes the argument array as void** but only reads it: no copy per launch.
+  void** params = const_cast<void**>(args.data());
   driver_->check(driver_->cuLaunchKernel(function(symbol), grid, 1, 1, block, 1, 1, shared_bytes,
-                                         nullptr, params.data(), nullptr),
+                                         nullptr, params, nullptr),
                  "launching kernel '" + symbol + "' of " + path_);
 }
 
