@@ -55,6 +55,24 @@ ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target);
 // cuda.block_dim attrs): the matching template when there is one, else the auto-scheduler.
 ir::Module implement_cuda(const ir::Task& task, const CudaTarget& target);
 
+// A CUDA kernel built to a cubin, with what launching it takes.
+struct CompiledCudaKernel {
+  std::string name;
+  std::string cubin_path;  // in the kernel cache
+  std::string symbol;      // the kernel's symbol in the cubin
+  std::vector<std::string> assertion_messages;
+  unsigned grid = 1, block = 1;  // from the kernel's cuda.grid_dim / cuda.block_dim attrs
+  unsigned shared_bytes = 0;     // dynamic shared memory (cuda.dynamic_shared, else 0)
+  std::string warnings;          // what NVRTC printed while compiling it ("" when nothing)
+};
+
+// Lowers every kernel, generates one CUDA translation unit per kernel and builds them with NVRTC
+// for `target` (in parallel, through the cache). `options` gives the jobs, the progress callback
+// and the pass pipeline (its CPU target is not used).
+std::vector<CompiledCudaKernel> compile_cuda_kernels(const std::vector<ir::Function>& kernels,
+                                                     const CudaTarget& target,
+                                                     const CompileOptions& options = {});
+
 // Lowers, generates and builds every kernel (in parallel, through the cache).
 std::vector<CompiledKernel> compile_kernels(const std::vector<ir::Function>& kernels,
                                             const CompileOptions& options = {});

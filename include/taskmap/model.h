@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,11 @@ struct ModelOptions {
   bool fuse = true;                     // post-scheduling fusion; off: one kernel per operator
   bool channels_last = true;            // convolutions on NHWC tensors (graph::channels_last)
   bool winograd = true;  // 3x3 convolutions by Winograd's algorithm (graph::winograd_convolutions)
+  // Set: the kernels are CUDA kernels for this target (built with NVRTC) and the model runs on
+  // CUDA device `cuda_device` (the CPU layout rewrites above are then off). Compiling needs no
+  // GPU; running does.
+  std::optional<CudaTarget> cuda;
+  int cuda_device = 0;
 };
 
 // What compiling one input signature produced.
@@ -44,6 +50,8 @@ struct CompileReport {
   // One line per kernel, in run order: its operators ("Conv 'c1' + Relu 'r1'"), schedule and
   // problem.
   std::vector<std::string> kernel_labels;
+  // "kernel: log" for each CUDA kernel NVRTC printed warnings for (none expected).
+  std::vector<std::string> warnings;
 };
 
 class Model {

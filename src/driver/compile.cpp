@@ -2,7 +2,9 @@
 #include "taskmap/compile.h"
 
 #include "taskmap/build/compiler.h"
+#include "taskmap/build/cuda_compiler.h"
 #include "taskmap/codegen/cpu_codegen.h"
+#include "taskmap/codegen/cuda_codegen.h"
 #include "taskmap/error.h"
 #include "taskmap/schedules/auto_cuda.h"
 #include "taskmap/schedules/auto_scheduler.h"
@@ -80,6 +82,53 @@ std::vector<CompiledKernel> compile_kernels(const std::vector<ir::Function>& ker
   std::vector<CompiledKernel> out;
   for (size_t i = 0; i < kernels.size(); ++i) {
     out.emplace_back(kernels[i]->name, libraries[i], kernels[i]->params);
+  }
+  return out;
+}
+
+namespace {
+
+// A launch-shape attr of a CUDA kernel: a positive number that fits a launch.
+unsigned launch_attr(const ir::Function& f, const std::string& key, unsigned fallback) {
+  auto it = f->attrs.find(key);
+  if (it == f->attrs.end()) return fallback;
+  const unsigned long long value = std::stoull(it->second);
+  TM_ASSERT(value <= 0x7fffffffull) << "kernel " << f->name << ": " << key << " = " << value;
+  return static_cast<unsigned>(value);
+}
+
+}  // namespace
+
+std::vector<CompiledCudaKernel> compile_cuda_kernels(const std::vector<ir::Function>& kernels,
+                                                     const CudaTarget& target,
+                                                     const CompileOptions& options) {
+  std::vector<build::CudaCompileJob> jobs;
+  std::vector<codegen::CudaSource> sources;
+  for (const ir::Function& f : kernels) {
+    TM_ASSERT(f->attrs.count("cuda.grid_dim") && f->attrs.count("cuda.block_dim"))
+        << "CUDA kernel " << f->name << " has no launch shape (cuda.grid_dim / cuda.block_dim)";
+    ir::Module module{f->name, {passes::lower(f, options.pipeline)}};
+    sources.push_back(codegen::generate_cuda_source(module, target));
+    jobs.push_back({f->name, sources.back().text});
+  }
+  build::CudaBuildOptions build_options;
+  build_options.target = target;
+  build_options.jobs = options.jobs;
+  build_options.progress = options.progress;
+  const std::vector<build::Cubin> cubins = build::build_cubins(jobs, build_options);
+  std::vector<CompiledCudaKernel> out;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const ir::Function& f = kernels[i];
+    CompiledCudaKernel k;
+    k.name = f->name;
+    k.cubin_path = cubins[i].path;
+    k.symbol = sources[i].symbols.at(f->name);
+    k.assertion_messages = sources[i].assertion_messages;
+    k.grid = launch_attr(f, "cuda.grid_dim", 1);
+    k.block = launch_attr(f, "cuda.block_dim", 1);
+    k.shared_bytes = launch_attr(f, "cuda.dynamic_shared", 0);
+    k.warnings = cubins[i].warnings;
+    out.push_back(std::move(k));
   }
   return out;
 }

@@ -104,24 +104,19 @@ class PlanBuilder {
     // Weight packing builds kernels of its own, counted apart from the plan's.
     if (build_) pack_constants();
     int64_t before = build::build_stats().compiler_invocations.load();
-    std::vector<CompiledKernel> compiled;
+    for (const graph::Tensor& t : graph_.outputs) exe_->output_sources.push_back(slot_of(t.get()));
+    std::shared_ptr<runtime::CudaExecutable> cuda_exe;
     if (build_) {
       CompileOptions compile = options_.compile;
       if (options_.progress) compile.progress = progress_printer("kernels");
-      compiled = compile_kernels(kernels_, compile);
+      if (options_.cuda) {
+        cuda_exe = cuda_executable(compile_cuda_kernels(kernels_, *options_.cuda, compile));
+      } else {
+        add_calls(compile_kernels(kernels_, compile));
+      }
     }
     report_.kernels_built =
         static_cast<int>(build::build_stats().compiler_invocations.load() - before);
-    for (size_t i = 0; i < compiled.size(); ++i) {
-      runtime::KernelCall call;
-      call.name = compiled[i].name();
-      call.label = labels_[i];
-      call.library = compiled[i].library();
-      call.entry = call.library->entry(call.name);
-      for (const graph::TensorNode* t : kernel_args_[i]) call.args.push_back(slot_of(t));
-      exe_->calls.push_back(std::move(call));
-    }
-    for (const graph::Tensor& t : graph_.outputs) exe_->output_sources.push_back(slot_of(t.get()));
     report_.operators = static_cast<int>(graph_.ops.size());
     report_.kernels = static_cast<int>(kernels_.size());
     report_.kernel_labels = labels_;
@@ -132,10 +127,51 @@ class PlanBuilder {
       for (const PendingPack& p : pending_packs_)
         report_.constant_bytes += shape_numel(p.task.output_params()[0].type().shape()) * 4;
     }
-    return {exe_, report_};
+    if (options_.cuda) return {nullptr, cuda_exe, report_};
+    return {exe_, nullptr, report_};
   }
 
  private:
+  void add_calls(const std::vector<CompiledKernel>& compiled) {
+    for (size_t i = 0; i < compiled.size(); ++i) {
+      runtime::KernelCall call;
+      call.name = compiled[i].name();
+      call.label = labels_[i];
+      call.library = compiled[i].library();
+      call.entry = call.library->entry(call.name);
+      for (const graph::TensorNode* t : kernel_args_[i]) call.args.push_back(slot_of(t));
+      exe_->calls.push_back(std::move(call));
+    }
+  }
+
+  // The CPU plan's description (slots, constants, arena) with CUDA kernels.
+  std::shared_ptr<runtime::CudaExecutable> cuda_executable(
+      const std::vector<CompiledCudaKernel>& compiled) {
+    auto cuda = std::make_shared<runtime::CudaExecutable>();
+    cuda->inputs = exe_->inputs;
+    cuda->outputs = exe_->outputs;
+    cuda->constants = exe_->constants;
+    cuda->output_sources = exe_->output_sources;
+    cuda->arena_bytes = exe_->arena_bytes;
+    cuda->device = options_.cuda_device;
+    for (size_t i = 0; i < compiled.size(); ++i) {
+      runtime::CudaKernelCall call;
+      call.name = compiled[i].name;
+      call.label = labels_[i];
+      call.cubin_path = compiled[i].cubin_path;
+      call.symbol = compiled[i].symbol;
+      call.assertion_messages = compiled[i].assertion_messages;
+      call.grid = compiled[i].grid;
+      call.block = compiled[i].block;
+      call.shared_bytes = compiled[i].shared_bytes;
+      if (!compiled[i].warnings.empty())
+        report_.warnings.push_back(compiled[i].name + ": " + compiled[i].warnings);
+      for (const graph::TensorNode* t : kernel_args_[i]) call.args.push_back(slot_of(t));
+      cuda->calls.push_back(std::move(call));
+    }
+    return cuda;
+  }
+
   // The kernel(s) of one fusion group, run at the position of its last member: one fused kernel,
   // or one per member (in graph order) when the head's kernel cannot be rewritten.
   void emit_group(const FusionGroup& group,
@@ -149,7 +185,8 @@ class PlanBuilder {
       for (const graph::Tensor& t : ops[i]->outputs)
         if (t) written_.insert(t.get());
     }
-    auto member_kernel = [&](int i, std::vector<KernelArg>& args) {
+    // An operator's kernels (one, or on CUDA several in launch order that share parameters).
+    auto member_kernels = [&](int i, std::vector<KernelArg>& args) {
       const graph::OperatorNode& op = *ops[i];
       std::vector<const graph::TensorNode*> tensors;
       for (int k : lowered[i]->used_inputs) tensors.push_back(op.inputs[k].get());
@@ -157,42 +194,51 @@ class PlanBuilder {
         const graph::Tensor& out = op.outputs[k];
         tensors.push_back(out ? out.get() : scratch(lowered[i]->task.output_params()[k]));
       }
-      ir::Function f = implement(op, *lowered[i], tensors);
-      for (size_t k = 0; k < tensors.size(); ++k) args.push_back({f->params[k], tensors[k]});
-      return f;
+      std::vector<ir::Function> fs = implement(op, *lowered[i], tensors);
+      for (size_t k = 0; k < tensors.size(); ++k) args.push_back({fs[0]->params[k], tensors[k]});
+      return fs;
+    };
+    auto add_member = [&](int i) {
+      std::vector<KernelArg> args;
+      for (const ir::Function& f : member_kernels(i, args))
+        add_kernel(f, args, step, label_of(*ops[i], f, flops_[i]));
     };
     std::vector<KernelArg> head_args;
-    ir::Function head = member_kernel(group.head, head_args);
+    std::vector<ir::Function> heads = member_kernels(group.head, head_args);
+    const ir::Function& head = heads[0];
     const bool alone = group.prologues.empty() && group.epilogues.empty();
     std::optional<FusedKernel> fused;
     FusionGroup kept = group;
-    if (!alone) fused = fuse_kernel(group, ops, lowered, head, head_args);
+    // A head of several kernels (a CUDA module) is not rewritten: its members run alone.
+    if (!alone && heads.size() == 1) fused = fuse_kernel(group, ops, lowered, head, head_args);
     // A kernel that reads a prologue's tensor other than element by element (a template's
     // masked vector loads) may still take the epilogues: the prologues then run alone first.
-    if (!fused && !group.prologues.empty() && !group.epilogues.empty()) {
+    if (!fused && heads.size() == 1 && !group.prologues.empty() && !group.epilogues.empty()) {
       kept.prologues.clear();
       fused = fuse_kernel(kept, ops, lowered, head, head_args);
     }
     if (fused || alone) {
       if (kept.prologues.size() != group.prologues.size()) {
-        for (int p : group.prologues) {
-          std::vector<KernelArg> args;
-          ir::Function k = member_kernel(p, args);
-          add_kernel(k, args, step, label_of(*ops[p], k, flops_[p]));
-        }
+        for (int p : group.prologues) add_member(p);
       }
       std::string label = label_of(*ops[group.head], head, flops);
       for (int p : kept.prologues) label = ops[p]->type + " '" + ops[p]->name + "' -> " + label;
       for (int e : kept.epilogues) label += " + " + ops[e]->type + " '" + ops[e]->name + "'";
-      add_kernel(fused ? fused->function : head, fused ? fused->args : head_args, step, label);
+      if (fused) {
+        add_kernel(fused->function, fused->args, step, label);
+      } else {
+        for (const ir::Function& f : heads) add_kernel(f, head_args, step, label);
+      }
       return;
     }
     // Fallback: every member alone, in graph order.
     for (int i : members_of(group)) {
-      std::vector<KernelArg> args;
-      ir::Function f = i == group.head ? head : member_kernel(i, args);
-      if (i == group.head) args = head_args;
-      add_kernel(f, args, step, label_of(*ops[i], f, flops_[i]));
+      if (i != group.head) {
+        add_member(i);
+        continue;
+      }
+      for (const ir::Function& f : heads)
+        add_kernel(f, head_args, step, label_of(*ops[i], f, flops_[i]));
     }
   }
 
@@ -232,8 +278,30 @@ class PlanBuilder {
   // The kernel of one operator. A GEMM whose A or B factor reads only constants (weights) gets
   // that operand packed now, once, instead of by every call: the packed tensor becomes a
   // constant (computed by pack_constants) and an extra argument.
-  ir::Function implement(const graph::OperatorNode& op, const graph::LoweredOperator& lowered,
-                         std::vector<const graph::TensorNode*>& args) {
+  // On CUDA: the template or auto-scheduled module, its kernels sharing the task's parameters.
+  std::vector<ir::Function> implement(const graph::OperatorNode& op,
+                                      const graph::LoweredOperator& lowered,
+                                      std::vector<const graph::TensorNode*>& args) {
+    if (options_.cuda) {
+      ir::Module module = implement_cuda(lowered.task, *options_.cuda);
+      TM_ASSERT(!module.functions.empty())
+          << "no CUDA kernel for " << op.type << " '" << op.name << "'";
+      // The kernels are bound to tensors through the first one's parameters.
+      const std::vector<ir::Var>& first = module.functions[0]->params;
+      for (const ir::Function& f : module.functions) {
+        bool same = f->params.size() == first.size();
+        for (size_t k = 0; same && k < first.size(); ++k) same = f->params[k].same_as(first[k]);
+        TM_ASSERT(same) << "the CUDA kernels of " << op.type << " '" << op.name
+                        << "' differ in parameters";
+      }
+      return module.functions;
+    }
+    return {implement_cpu_kernel(op, lowered, args)};
+  }
+
+  ir::Function implement_cpu_kernel(const graph::OperatorNode& op,
+                                    const graph::LoweredOperator& lowered,
+                                    std::vector<const graph::TensorNode*>& args) {
     const CpuTarget& target = options_.compile.target;
     std::vector<bool> constant;
     for (int i : lowered.used_inputs)

@@ -6,12 +6,15 @@
 
 #include "taskmap/graph/graph.h"
 #include "taskmap/model.h"
+#include "taskmap/runtime/cuda_executable.h"
 #include "taskmap/runtime/executable.h"
 
 namespace taskmap::model {
 
 struct BuiltPlan {
+  // The plan on the CPU, or (options.cuda set) on a CUDA device: one of the two.
   std::shared_ptr<runtime::Executable> executable;
+  std::shared_ptr<runtime::CudaExecutable> cuda_executable;
   CompileReport report;  // all but `seconds`
 };
 

@@ -47,9 +47,8 @@ struct Model::Impl {
       auto it = plans.find(k);
       if (it != plans.end()) return it->second;
       try {
-        graph::Graph specialized =
-            graph::simplify_graph(graph::specialize(graph, bindings, options.compile),
-                                  {options.channels_last, options.winograd});
+        graph::Graph specialized = graph::simplify_graph(
+            graph::specialize(graph, bindings, options.compile), rewrite_options());
         model::BuiltPlan plan = model::build_plan(specialized, options);
         plan.report.seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -65,6 +64,21 @@ struct Model::Impl {
         if (!learned) throw;
       }
     }
+  }
+
+  graph::RewriteOptions rewrite_options() const {
+    if (options.cuda) return graph::RewriteOptions::for_cuda();
+    graph::RewriteOptions rewrites;
+    rewrites.channels_last = options.channels_last;
+    rewrites.winograd = options.winograd;
+    return rewrites;
+  }
+
+  // Runs the plan for `inputs` on the device it was built for.
+  std::vector<NDArray> run(const std::vector<NDArray>& inputs, std::vector<double>* call_ms) {
+    const model::BuiltPlan& plan = plan_for(graph::bindings_of(inputs));
+    if (plan.cuda_executable) return plan.cuda_executable->run(inputs, call_ms);
+    return plan.executable->run(inputs, call_ms);
   }
 
   std::vector<int> inputs_feeding_name(const std::string& name) const {
@@ -116,9 +130,8 @@ CompileReport Model::compile(const std::vector<graph::InputBinding>& inputs) {
 }
 
 CompileReport Model::plan_only(const std::vector<graph::InputBinding>& inputs) {
-  graph::Graph specialized =
-      graph::simplify_graph(graph::specialize(impl_->graph, inputs, impl_->options.compile),
-                            {impl_->options.channels_last, impl_->options.winograd});
+  graph::Graph specialized = graph::simplify_graph(
+      graph::specialize(impl_->graph, inputs, impl_->options.compile), impl_->rewrite_options());
   return model::build_plan(specialized, impl_->options, /*build=*/false).report;
 }
 
@@ -126,16 +139,17 @@ std::vector<NDArray> Model::run(const std::vector<NDArray>& inputs) {
   const auto& declared = impl_->graph.inputs;
   TM_USER_CHECK(inputs.size() == declared.size())
       << "the model takes " << declared.size() << " inputs, " << inputs.size() << " were given";
-  return impl_->plan_for(graph::bindings_of(inputs)).executable->run(inputs);
+  return impl_->run(inputs, nullptr);
 }
 
 std::vector<Model::KernelTime> Model::profile(const std::vector<NDArray>& inputs, int repeat) {
-  const runtime::Executable& exe = *impl_->plan_for(graph::bindings_of(inputs)).executable;
   std::vector<double> ms;
-  for (int i = 0; i < repeat; ++i) exe.run(inputs, &ms);
+  for (int i = 0; i < repeat; ++i) impl_->run(inputs, &ms);
+  const std::vector<std::string>& labels =
+      impl_->plan_for(graph::bindings_of(inputs)).report.kernel_labels;
   std::vector<KernelTime> out;
-  for (size_t c = 0; c < exe.calls.size(); ++c)
-    out.push_back({exe.calls[c].label, ms.empty() ? 0.0 : ms[c] / std::max(repeat, 1)});
+  for (size_t c = 0; c < labels.size(); ++c)
+    out.push_back({labels[c], c < ms.size() ? ms[c] / std::max(repeat, 1) : 0.0});
   return out;
 }
 

@@ -58,7 +58,20 @@ Loaded load() {
       !bind(handle, "cuMemFree_v2", &d.cuMemFree, &out.why_not) ||
       !bind(handle, "cuMemcpyHtoD_v2", &d.cuMemcpyHtoD, &out.why_not) ||
       !bind(handle, "cuMemcpyDtoH_v2", &d.cuMemcpyDtoH, &out.why_not) ||
-      !bind(handle, "cuMemsetD32_v2", &d.cuMemsetD32, &out.why_not)) {
+      !bind(handle, "cuMemsetD32_v2", &d.cuMemsetD32, &out.why_not) ||
+      !bind(handle, "cuStreamCreate", &d.cuStreamCreate, &out.why_not) ||
+      !bind(handle, "cuStreamDestroy_v2", &d.cuStreamDestroy, &out.why_not) ||
+      !bind(handle, "cuStreamSynchronize", &d.cuStreamSynchronize, &out.why_not) ||
+      !bind(handle, "cuMemcpyHtoDAsync_v2", &d.cuMemcpyHtoDAsync, &out.why_not) ||
+      !bind(handle, "cuMemcpyDtoHAsync_v2", &d.cuMemcpyDtoHAsync, &out.why_not) ||
+      !bind(handle, "cuStreamBeginCapture_v2", &d.cuStreamBeginCapture, &out.why_not) ||
+      !bind(handle, "cuStreamEndCapture", &d.cuStreamEndCapture, &out.why_not) ||
+      // CUDA 11.4 and later; the unsuffixed cuGraphInstantiate has another signature.
+      !bind(handle, "cuGraphInstantiateWithFlags", &d.cuGraphInstantiate, &out.why_not) ||
+      !bind(handle, "cuGraphLaunch", &d.cuGraphLaunch, &out.why_not) ||
+      !bind(handle, "cuGraphExecDestroy", &d.cuGraphExecDestroy, &out.why_not) ||
+      !bind(handle, "cuGraphDestroy", &d.cuGraphDestroy, &out.why_not) ||
+      !bind(handle, "cuFuncSetAttribute", &d.cuFuncSetAttribute, &out.why_not)) {
     return out;  // the handle stays open: unloading a driver library is not worth the risk
   }
   CudaDriver::Result result = d.cuInit(0);

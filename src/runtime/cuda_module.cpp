@@ -104,14 +104,28 @@ CudaDriver::Function CudaModule::function(const std::string& symbol) const {
 }
 
 void CudaModule::launch(const std::string& symbol, unsigned grid, unsigned block,
-                        const std::vector<void*>& args, unsigned shared_bytes) const {
+                        const std::vector<void*>& args, unsigned shared_bytes,
+                        CudaDriver::Stream stream) const {
   TM_USER_CHECK(grid > 0 && block > 0)
       << "launching kernel '" << symbol << "' on " << grid << " blocks of " << block << " threads";
+  const CudaDriver::Function f = function(symbol);
+  constexpr unsigned kDefaultSharedLimit = 48 * 1024;
+  if (shared_bytes > kDefaultSharedLimit) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    unsigned& allowed = opted_in_shared_[symbol];
+    if (allowed < shared_bytes) {
+      driver_->check(driver_->cuFuncSetAttribute(f, CudaDriver::kMaxDynamicSharedBytes,
+                                                 static_cast<int>(shared_bytes)),
+                     "allowing kernel '" + symbol + "' " + std::to_string(shared_bytes) +
+                         " bytes of shared memory");
+      allowed = shared_bytes;
+    }
+  }
   // The driver takes the argument array as void** but only reads it: no copy per launch.
   void** params = const_cast<void**>(args.data());
-  driver_->check(driver_->cuLaunchKernel(function(symbol), grid, 1, 1, block, 1, 1, shared_bytes,
-                                         nullptr, params, nullptr),
-                 "launching kernel '" + symbol + "' of " + path_);
+  driver_->check(
+      driver_->cuLaunchKernel(f, grid, 1, 1, block, 1, 1, shared_bytes, stream, params, nullptr),
+      "launching kernel '" + symbol + "' of " + path_);
 }
 
 void CudaModule::check_assertions() const {

@@ -13,16 +13,20 @@ std::string TensorSpec::type_str() const {
   return dtype.name() + shape_str(shape);
 }
 
-std::vector<NDArray> Executable::run(const std::vector<NDArray>& given,
-                                     std::vector<double>* call_ms) const {
-  TM_USER_CHECK(given.size() == inputs.size())
-      << "the model takes " << inputs.size() << " inputs, " << given.size() << " were given";
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    TM_USER_CHECK(given[i].defined() && given[i].dtype() == inputs[i].dtype &&
-                  given[i].shape() == inputs[i].shape)
-        << "input " << i << " ('" << inputs[i].name << "'): expected " << inputs[i].type_str()
+void check_inputs(const std::vector<TensorSpec>& specs, const std::vector<NDArray>& given) {
+  TM_USER_CHECK(given.size() == specs.size())
+      << "the model takes " << specs.size() << " inputs, " << given.size() << " were given";
+  for (size_t i = 0; i < specs.size(); ++i) {
+    TM_USER_CHECK(given[i].defined() && given[i].dtype() == specs[i].dtype &&
+                  given[i].shape() == specs[i].shape)
+        << "input " << i << " ('" << specs[i].name << "'): expected " << specs[i].type_str()
         << ", got " << (given[i].defined() ? given[i].type_str() : "nothing");
   }
+}
+
+std::vector<NDArray> Executable::run(const std::vector<NDArray>& given,
+                                     std::vector<double>* call_ms) const {
+  check_inputs(inputs, given);
   std::lock_guard<std::mutex> lock(mutex_);
   if (arena_.nbytes() < static_cast<size_t>(arena_bytes)) arena_ = NDArray(ir::u8, {arena_bytes});
   // Every element of an output is written below (by its kernel or by the copy at the end), so a

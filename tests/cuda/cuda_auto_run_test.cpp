@@ -8,6 +8,7 @@
 #include <numeric>
 #include <optional>
 
+#include "cuda/cuda_device_test.h"
 #include "cuda_build/cuda_kernels_support.h"
 #include "ops/ops_support.h"
 #include "taskmap/build/cuda_compiler.h"
@@ -55,17 +56,7 @@ int64_t elements_of(const ir::Var& param) {
   return std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
 }
 
-class CudaAutoRun : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string why_not;
-    if (!build::nvrtc_available(&why_not)) GTEST_SKIP() << "no NVRTC: " << why_not;
-    std::optional<CudaTarget> device = CudaTarget::device(0, &why_not);
-    if (!device) GTEST_SKIP() << "no CUDA device: " << why_not;
-    target_ = *device;
-  }
-  CudaTarget target_;
-};
+class CudaAutoRun : public testing::CudaDeviceTest {};
 
 TEST_F(CudaAutoRun, OnnxOperatorsMatchTheCpu) {
   runtime::CudaContext gpu(0);

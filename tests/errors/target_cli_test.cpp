@@ -1,10 +1,12 @@
 // `taskmap target`: this machine's targets, a given target resolved with every field, and a bad
-// target as a one-line error with a non-zero exit.
+// target as a one-line error with a non-zero exit; the model commands' --target.
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "errors/cli_support.h"
+#include "taskmap/build/cuda_compiler.h"
+#include "taskmap/target.h"
 
 namespace {
 
@@ -45,3 +47,39 @@ TEST(TargetCli, BadTargetsAreErrors) {
 }
 
 }  // namespace
+
+// run / bench / inspect take --target: a CUDA architecture compiles without a GPU (running then
+// says there is no device), a bad target or an ISA the CPU lacks is a one-line error.
+TEST(TargetCli, ModelCommandsTakeATarget) {
+  const std::string model = taskmap::testing::temp_dir() + "/mobilenet_v2.onnx";
+  ASSERT_EQ(run_cli("export mobilenet_v2 -o " + model).status, 0);
+  const std::pair<std::string, std::string> bad[] = {
+      {"run " + model + " --target gpu", "a target starts with 'cpu' or 'cuda'"},
+      {"bench " + model + " --target cpu:avx9", "unknown part 'avx9'"},
+      {"run " + model + " --target cuda:sm_70", "older than NVRTC can build for"},
+  };
+  for (const auto& [args, expected] : bad) {
+    auto r = run_cli(args);
+    EXPECT_EQ(r.status, 1) << args;
+    EXPECT_NE(r.output.find(expected), std::string::npos) << args << ": " << r.output;
+  }
+  if (taskmap::CpuTarget::host().isa < taskmap::CpuTarget::Isa::avx512) {
+    auto r = run_cli("run " + model + " --target cpu:avx512");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.output.find("code at most"), std::string::npos) << r.output;
+  }
+
+  if (!taskmap::build::nvrtc_available()) GTEST_SKIP() << "no NVRTC: CUDA targets not checked";
+  auto inspect = run_cli("inspect " + model + " --target cuda:sm_90 --kernels");
+  EXPECT_EQ(inspect.status, 0) << inspect.output;
+  EXPECT_NE(inspect.output.find("[auto]"), std::string::npos) << inspect.output;
+  auto run = run_cli("run " + model + " --target cuda:sm_90");
+  if (taskmap::CudaTarget::device(0)) {
+    EXPECT_EQ(run.status, 0) << run.output;
+    EXPECT_NE(run.output.find("output 0"), std::string::npos) << run.output;
+  } else {
+    EXPECT_EQ(run.status, 1) << run.output;
+    EXPECT_NE(run.output.find("compiled  "), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("no CUDA device to run on"), std::string::npos) << run.output;
+  }
+}

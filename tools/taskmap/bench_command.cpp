@@ -45,6 +45,7 @@ void add_bench_command(CLI::App& app) {
     Model model = args->load();
     std::vector<NDArray> inputs = args->make_inputs(model);
     CompileReport report = model.compile(graph::bindings_of(inputs));
+    print_warnings(report);
     for (int i = 0; i < *warmup; ++i) model.run(inputs);
     std::vector<double> ms;
     for (int i = 0; i < *repeat; ++i) {
@@ -60,8 +61,9 @@ void add_bench_command(CLI::App& app) {
     if (*json) {
       std::printf(
           "{\"median_ms\": %.6f, \"min_ms\": %.6f, \"max_ms\": %.6f, \"compile_s\": %.6f, "
-          "\"repeat\": %d, \"threads\": %d, \"kernels\": %d}\n",
-          median, ms.front(), ms.back(), report.seconds, *repeat, args->threads, report.kernels);
+          "\"repeat\": %d, \"threads\": %d, \"kernels\": %d, \"target\": \"%s\"}\n",
+          median, ms.front(), ms.back(), report.seconds, *repeat, args->threads, report.kernels,
+          args->target.c_str());
       return;
     }
     std::printf("compiled  %d kernels in %.2f s (%d built)\n", report.kernels, report.seconds,

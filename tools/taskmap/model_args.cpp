@@ -15,6 +15,10 @@ void ModelArgs::add_to(CLI::App* cmd, bool with_inputs) {
   cmd->add_option("model", path, "ONNX model file")->required();
   cmd->add_option("--threads", threads, "Threads the kernels use (default: one per core)")
       ->check(CLI::Range(1, 1024));
+  cmd->add_option("--target", target,
+                  "What to compile for: cpu (this machine, the default), cpu:avx2 and the like, "
+                  "cuda (the first GPU) or cuda:sm_90 (no GPU needed to compile; running needs "
+                  "one). See `taskmap target`");
   cmd->add_option("--dim", dims, "Size of a symbolic input dimension, NAME=VALUE (repeatable)");
   cmd->add_flag("--no-fuse", no_fuse,
                 "One kernel per operator (no post-scheduling fusion), for comparisons");
@@ -40,6 +44,18 @@ Model ModelArgs::load() const {
   options.channels_last = layout == "nhwc";
   options.winograd = !no_winograd;
   options.progress = true;  // on stderr, so `--json` output stays clean
+  TM_USER_CHECK(target.rfind("cpu", 0) == 0 || target.rfind("cuda", 0) == 0)
+      << "--target '" << target << "': a target starts with 'cpu' or 'cuda'";
+  if (target.rfind("cuda", 0) == 0) {
+    options.cuda = CudaTarget::parse(target);
+  } else {
+    options.compile.target = CpuTarget::parse(target);
+    // Kernels built for an ISA this machine lacks would die of an illegal instruction.
+    const CpuTarget::Isa host = CpuTarget::host().isa;
+    TM_USER_CHECK(options.compile.target.isa <= host)
+        << "--target " << target << ": this machine's CPU runs " << isa_name(host)
+        << " code at most";
+  }
   for (const std::string& d : dims) {
     size_t eq = d.find('=');
     TM_USER_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < d.size())
@@ -52,6 +68,10 @@ Model ModelArgs::load() const {
     options.dims[d.substr(0, eq)] = v;
   }
   return Model::load(path, options);
+}
+
+void print_warnings(const CompileReport& report) {
+  for (const std::string& w : report.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
 }
 
 NDArray read_tensor_file(const std::string& path) {

@@ -1,7 +1,7 @@
 #pragma once
 // Options shared by the commands that take a model (run, bench, inspect): the model path,
-// --threads, --dim NAME=VALUE, --input FILE, and the helpers that turn them into a Model and its
-// inputs.
+// --target, --threads, --dim NAME=VALUE, --input FILE, and the helpers that turn them into a
+// Model and its inputs.
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
@@ -17,17 +17,21 @@ struct ModelArgs {
   bool no_fuse = false;
   bool no_winograd = false;
   std::string layout = "nhwc";
+  std::string target = "cpu";       // "cpu[:...]" or "cuda[:sm_XY,...]" (target.h)
   std::vector<std::string> dims;    // "NAME=VALUE"
   std::vector<std::string> inputs;  // .pb or .npy files, in graph-input order
   uint64_t seed = 0;
 
   // Registers MODEL, --threads, --dim (and --input, --seed when `with_inputs`).
   void add_to(CLI::App* cmd, bool with_inputs);
-  Model load() const;  // parses --dim; a bad one is a UserError
+  Model load() const;  // parses --dim and --target; a bad one is a UserError
   // The --input files read and checked against the model's inputs, or seeded random inputs of
   // the declared shapes when none are given.
   std::vector<NDArray> make_inputs(const Model& model) const;
 };
+
+// The compiler warnings of a compilation, on stderr (nothing when there are none).
+void print_warnings(const CompileReport& report);
 
 // Reads a .pb (TensorProto) or .npy file, by extension.
 NDArray read_tensor_file(const std::string& path);

@@ -50,6 +50,7 @@ void add_run_command(CLI::App& app) {
     Model model = args->load();
     std::vector<NDArray> inputs = args->make_inputs(model);
     CompileReport report = model.compile(graph::bindings_of(inputs));
+    print_warnings(report);
     std::printf("compiled  %d operators into %d kernels in %.2f s (%d built, %d from the cache)\n",
                 report.operators, report.kernels, report.seconds, report.kernels_built,
                 report.kernels - report.kernels_built);

@@ -11,6 +11,11 @@ namespace taskmap::graph {
 struct RewriteOptions {
   bool channels_last = true;  // run channels_last (off: convolutions stay NCHW)
   bool winograd = true;       // run winograd_convolutions (after channels_last only)
+  bool widen = true;          // run widen_convolutions (a layout for the CPU GEMM template)
+
+  // The CPU's rewrites are all on by default; a CUDA target takes none of them (its kernels
+  // read convolutions in the model's own layout).
+  static RewriteOptions for_cuda() { return {false, false, false}; }
 };
 
 // All of the rewrites below, in order: remove_noops, fold_batch_norm, recognize_layer_norm,

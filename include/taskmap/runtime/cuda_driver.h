@@ -18,6 +18,8 @@ struct CudaDriver {
   using Function = void*;                // CUfunction
   using Stream = void*;                  // CUstream (nullptr: the default stream)
   using DevicePtr = unsigned long long;  // CUdeviceptr
+  using Graph = void*;                   // CUgraph
+  using GraphExec = void*;               // CUgraphExec
 
   enum Attribute : int {
     kMaxThreadsPerBlock = 1,
@@ -54,6 +56,26 @@ struct CudaDriver {
   Result (*cuMemcpyHtoD)(DevicePtr to, const void* from, size_t bytes) = nullptr;
   Result (*cuMemcpyDtoH)(void* to, DevicePtr from, size_t bytes) = nullptr;
   Result (*cuMemsetD32)(DevicePtr to, unsigned value, size_t count) = nullptr;
+  // Streams and CUDA graphs (captured from a stream, replayed as one launch).
+  Result (*cuStreamCreate)(Stream* stream, unsigned flags) = nullptr;
+  Result (*cuStreamDestroy)(Stream stream) = nullptr;
+  Result (*cuStreamSynchronize)(Stream stream) = nullptr;
+  Result (*cuMemcpyHtoDAsync)(DevicePtr to, const void* from, size_t bytes,
+                              Stream stream) = nullptr;
+  Result (*cuMemcpyDtoHAsync)(void* to, DevicePtr from, size_t bytes, Stream stream) = nullptr;
+  Result (*cuStreamBeginCapture)(Stream stream, int mode) = nullptr;
+  Result (*cuStreamEndCapture)(Stream stream, Graph* graph) = nullptr;
+  Result (*cuGraphInstantiate)(GraphExec* exec, Graph graph, unsigned long long flags) = nullptr;
+  Result (*cuGraphLaunch)(GraphExec exec, Stream stream) = nullptr;
+  Result (*cuGraphExecDestroy)(GraphExec exec) = nullptr;
+  Result (*cuGraphDestroy)(Graph graph) = nullptr;
+  Result (*cuFuncSetAttribute)(Function function, int attribute, int value) = nullptr;
+
+  // CUstreamCaptureMode: only this thread's calls are checked while it captures.
+  static constexpr int kCaptureThreadLocal = 1;
+  // CUfunction_attribute: the dynamic shared memory a kernel may be launched with (past 48 KiB
+  // a kernel must opt in).
+  static constexpr int kMaxDynamicSharedBytes = 8;
 
   // The driver, loaded and initialized once per process (thread-safe); nullptr when there is no
   // driver library or cuInit fails, with the reason in *why_not when given.

@@ -78,23 +78,27 @@ class CudaModule {
   CudaModule(const CudaModule&) = delete;
   CudaModule& operator=(const CudaModule&) = delete;
 
-  // Launches kernel `symbol` on `grid` blocks of `block` threads (x only), asynchronously on the
-  // default stream. `args`: one pointer per kernel parameter.
+  // Launches kernel `symbol` on `grid` blocks of `block` threads (x only), asynchronously on
+  // `stream` (nullptr: the default stream). `args`: one pointer per kernel parameter.
+  // `shared_bytes` of dynamic shared memory; past 48 KiB the kernel is opted in first.
   void launch(const std::string& symbol, unsigned grid, unsigned block,
-              const std::vector<void*>& args, unsigned shared_bytes = 0) const;
+              const std::vector<void*>& args, unsigned shared_bytes = 0,
+              CudaDriver::Stream stream = nullptr) const;
+  // The kernel's handle (looked up once); a UserError naming the cubin when it has none.
+  CudaDriver::Function function(const std::string& symbol) const;
+  bool has_assertions() const { return !assertion_messages_.empty(); }
   // After a synchronize: a UserError naming the first assertion that failed in the launches
   // since the last check (which it clears), if the module has assertions and one failed.
   void check_assertions() const;
 
  private:
-  CudaDriver::Function function(const std::string& symbol) const;
-
   const CudaDriver* driver_ = nullptr;
   CudaDriver::Module module_ = nullptr;
   std::string path_;
   std::vector<std::string> assertion_messages_;
   mutable std::mutex mutex_;
   mutable std::map<std::string, CudaDriver::Function> functions_;
+  mutable std::map<std::string, unsigned> opted_in_shared_;  // per symbol, the bytes allowed
 };
 
 }  // namespace taskmap::runtime

@@ -37,6 +37,9 @@ struct TensorSpec {
   std::string type_str() const;  // "f32[1, 1000]"
 };
 
+// A UserError naming the first input that does not match its spec (count, dtype, shape).
+void check_inputs(const std::vector<TensorSpec>& specs, const std::vector<NDArray>& given);
+
 class Executable {
  public:
   std::vector<TensorSpec> inputs;

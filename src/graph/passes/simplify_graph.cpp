@@ -28,6 +28,7 @@ Graph simplify_graph(const Graph& graph, const RewriteOptions& options) {
   for (const Rewrite& rewrite : kRewrites) {
     if (rewrite.run == channels_last && !options.channels_last) continue;
     if (rewrite.run == winograd_convolutions && !options.winograd) continue;
+    if (rewrite.run == widen_convolutions && !options.widen) continue;
     g = rewrite.run(g);
     try {
       g.validate();

@@ -1,0 +1,86 @@
+// Whole models compiled for CUDA (ModelOptions::cuda): every kernel of every bundled model
+// generates CUDA that NVRTC compiles for sm_90 (and ResNet-50 for sm_80) without a warning, and
+// post-scheduling fusion works on the CUDA kernels as on the CPU's. Needs NVRTC, not a GPU;
+// running the models against the CPU is the cuda label's job.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "taskmap/build/cuda_compiler.h"
+#include "taskmap/error.h"
+#include "taskmap/model.h"
+#include "taskmap/models.h"
+
+namespace taskmap {
+namespace {
+
+class CudaModelBuild : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why_not;
+    if (!build::nvrtc_available(&why_not)) GTEST_SKIP() << why_not;
+  }
+
+  static ModelOptions cuda_options(const char* target) {
+    ModelOptions options;
+    options.cuda = CudaTarget::parse(target);
+    return options;
+  }
+};
+
+TEST_F(CudaModelBuild, EveryBundledModelBuildsForSm90WithoutWarnings) {
+  for (const std::string& name : models::model_names()) {
+    SCOPED_TRACE(name);
+    Model model(models::build_model(name), cuda_options("cuda:sm_90"));
+    const CompileReport report = model.compile(model.default_bindings());
+    EXPECT_GT(report.kernels, 10);
+    EXPECT_EQ(static_cast<int>(report.kernel_labels.size()), report.kernels);
+    EXPECT_TRUE(report.warnings.empty()) << report.warnings.front();
+  }
+}
+
+TEST_F(CudaModelBuild, ResNet50BuildsForSm80) {
+  Model model(models::build_model("resnet50"), cuda_options("cuda:sm_80"));
+  const CompileReport report = model.compile(model.default_bindings());
+  EXPECT_TRUE(report.warnings.empty()) << report.warnings.front();
+}
+
+// The CPU plan's fusion on CUDA kernels: ResNet-50 keeps its convolutions NCHW on CUDA (no
+// channels-last or Winograd rewrites), and each bottleneck's last convolution still takes the
+// residual Add and the Relu into its kernel.
+TEST_F(CudaModelBuild, FusionRewritesCudaKernels) {
+  Model model(models::build_model("resnet50"), cuda_options("cuda:sm_90"));
+  const CompileReport fused = model.plan_only(model.default_bindings());
+  int conv_add_relu = 0, nhwc = 0;
+  for (const std::string& label : fused.kernel_labels) {
+    conv_add_relu += label.rfind("Conv", 0) == 0 && label.find("+ Add") != std::string::npos &&
+                     label.find("+ Relu") != std::string::npos;
+    nhwc += label.find("Nhwc") != std::string::npos || label.find("Winograd") != std::string::npos;
+  }
+  EXPECT_EQ(conv_add_relu, 16) << "one per bottleneck block";
+  EXPECT_EQ(nhwc, 0);
+
+  ModelOptions unfused_options = cuda_options("cuda:sm_90");
+  unfused_options.fuse = false;
+  Model unfused(models::build_model("resnet50"), unfused_options);
+  EXPECT_GT(unfused.plan_only(unfused.default_bindings()).kernels, fused.kernels + 40);
+}
+
+// Without a GPU, a compiled model says so when asked to run; the build itself succeeded.
+TEST_F(CudaModelBuild, RunningWithoutADeviceIsAUserError) {
+  if (CudaTarget::device(0)) GTEST_SKIP() << "this machine has a CUDA device";
+  Model model(models::build_model("mobilenet_v2"), cuda_options("cuda:sm_90"));
+  const std::vector<graph::InputBinding> bindings = model.default_bindings();
+  EXPECT_GT(model.compile(bindings).kernels, 0);
+  NDArray image(bindings[0].dtype, bindings[0].shape);
+  try {
+    model.run({image});
+    FAIL() << "ran without a device";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("no CUDA device"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace taskmap
