@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "passes/drop_unused_lets.h"
 #include "passes/flatten_tensor_index.h"
 #include "passes/hoist_guarded_loads.h"
 #include "passes/inline_lets.h"
@@ -28,6 +29,7 @@ const std::vector<Pass>& lowering_passes() {
       {"hoist_guarded_loads", hoist_guarded_loads},    // in-range loads out of invariant selects
       {"flatten_tensor_index", flatten_tensor_index},  // N-d access -> 1-d through layouts
       {"simplify_arithmetic", simplify_arithmetic},    // fold, simplify indices, drop dead code
+      {"drop_unused_lets", drop_unused_lets},          // bindings nothing reads any more
   };
   return passes;
 }

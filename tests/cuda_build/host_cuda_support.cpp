@@ -2,8 +2,10 @@
 
 #include <string>
 
+#include "ops/ops_support.h"
 #include "taskmap/build/compiler.h"
 #include "taskmap/codegen/cuda_codegen.h"
+#include "taskmap/compile.h"
 #include "taskmap/error.h"
 #include "taskmap/passes/pipeline.h"
 #include "taskmap/runtime/file_io.h"
@@ -45,6 +47,27 @@ void run_cuda_on_host(const ir::Module& scheduled, const CudaTarget& target,
     const int code = library->entry("tm_host_failure")(nullptr);
     TM_USER_CHECK(code == 0) << "assertion failed in the emulated kernel: "
                              << source.assertion_messages.at(code - 1);
+  }
+}
+
+void expect_emulated_matches_cpu(const ir::Task& task, const ir::Module& scheduled,
+                                 const CudaTarget& target, const std::string& what) {
+  const std::vector<ir::Var> params = task.params();
+  const size_t num_inputs = task.inputs().size();
+  std::vector<std::vector<float>> cpu(params.size()), emulated(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    const int64_t n = params[i].type().numel();
+    cpu[i] = i < num_inputs ? random_data(n) : poisoned(n);
+    emulated[i] = i < num_inputs ? cpu[i] : poisoned(n);
+  }
+  std::vector<void*> cpu_args, emulated_args;
+  for (auto& data : cpu) cpu_args.push_back(data.data());
+  for (auto& data : emulated) emulated_args.push_back(data.data());
+  compile_all_auto({task})[0](cpu_args);
+  run_cuda_on_host(scheduled, target, emulated_args);
+  for (size_t i = num_inputs; i < params.size(); ++i) {
+    expect_close(emulated[i], std::vector<double>(cpu[i].begin(), cpu[i].end()),
+                 what + " output " + std::to_string(i - num_inputs), 1e-5);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 
+#include "passes/drop_unused_lets.h"
 #include "passes/flatten_tensor_index.h"
 #include "passes/hoist_guarded_loads.h"
 #include "passes/inline_lets.h"
@@ -109,6 +110,26 @@ TEST(InlineLets, SubstitutesCheapIndexArithmeticOnly) {
             "  for w in range(8) {\n"
             "    let x: f32 = a[w * 8 + 1]\n"
             "    c[w * 8 + 1] = x * x\n"
+            "  }\n"
+            "}\n");
+}
+
+TEST(DropUnusedLets, DropsBindingsNothingReadsUnlessTheyCall) {
+  Var a = var("a", Type::tensor(f32, {64})), c = var("c", Type::tensor(f32, {64}));
+  Var w = var("w"), i = var("i"), j = var("j"), t = var("t", i32);
+  // j is never read; t is not read either but calls thread_idx_x; i is read.
+  Stmt body = for_loop(w, 8,
+                       let_stmt(i, w * 8 + 1,
+                                let_stmt(j, w * 3 % 5,
+                                         let_stmt(t, call("thread_idx_x", {}, Type(i32)),
+                                                  store(c, {i}, load(a, {i}))))));
+  Function f = drop_unused_lets(Function("k", {a, c}, body));
+  EXPECT_EQ(to_string(f),
+            "kernel k(a: f32[64], c: f32[64]) {\n"
+            "  for w in range(8) {\n"
+            "    let i: i64 = w * 8 + 1\n"
+            "    let t: i32 = thread_idx_x<i32>()\n"
+            "    c[i] = a[i]\n"
             "  }\n"
             "}\n");
 }
@@ -254,7 +275,8 @@ TEST(Pipeline, ListsItsPassesInOrder) {
   for (const Pass& p : lowering_passes()) names.emplace_back(p.name);
   EXPECT_EQ(names, (std::vector<std::string>{"lower_task_mappings", "unroll_loops", "inline_lets",
                                              "split_loops_at_selects", "hoist_guarded_loads",
-                                             "flatten_tensor_index", "simplify_arithmetic"}));
+                                             "flatten_tensor_index", "simplify_arithmetic",
+                                             "drop_unused_lets"}));
 }
 
 TEST(Pipeline, DumpsTheIrAfterEveryPassIntoADirectory) {
@@ -269,11 +291,11 @@ TEST(Pipeline, DumpsTheIrAfterEveryPassIntoADirectory) {
     files.push_back(entry.path().filename().string());
   }
   std::sort(files.begin(), files.end());
-  EXPECT_EQ(files,
-            (std::vector<std::string>{"00-input.ir", "01-lower_task_mappings.ir",
-                                      "02-unroll_loops.ir", "03-inline_lets.ir",
-                                      "04-split_loops_at_selects.ir", "05-hoist_guarded_loads.ir",
-                                      "06-flatten_tensor_index.ir", "07-simplify_arithmetic.ir"}));
+  EXPECT_EQ(files, (std::vector<std::string>{
+                       "00-input.ir", "01-lower_task_mappings.ir", "02-unroll_loops.ir",
+                       "03-inline_lets.ir", "04-split_loops_at_selects.ir",
+                       "05-hoist_guarded_loads.ir", "06-flatten_tensor_index.ir",
+                       "07-simplify_arithmetic.ir", "08-drop_unused_lets.ir"}));
   std::ifstream last(dir / "block_copy" / "07-simplify_arithmetic.ir");
   std::string text((std::istreambuf_iterator<char>(last)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("// after simplify_arithmetic"), std::string::npos) << text;

@@ -46,27 +46,10 @@
 
 #include "taskmap/ir/compute.h"
 #include "taskmap/ir/stmt.h"
+#include "taskmap/schedules/gemm_form.h"
 #include "taskmap/target.h"
 
 namespace taskmap::schedules {
-
-// A task seen as a contraction. Factor and epilogue expressions are written over the output
-// axes and the reduction axes of the task's own compute.
-struct GemmForm {
-  std::vector<ir::Var> axes;       // the output compute's axes
-  std::vector<int64_t> extents;    // their extents
-  std::vector<ir::Var> k_axes;     // the reduction axes
-  std::vector<int64_t> k_extents;  // their extents
-  std::vector<int> batch, m, n;    // positions in `axes`, outer to inner
-  ir::Expr a, b;                   // the factors (A reads m and k axes, B reads k and n axes)
-  ir::Var sum;                     // stands for the reduction in `epilogue`
-  ir::Expr epilogue;               // the output value as a function of `sum` and the axes
-  int64_t batch_size = 1, m_size = 1, n_size = 1, k_size = 1;
-};
-
-// The form of `task`, or nothing when it is not a contraction this template implements (not
-// f32, several outputs or reductions, factors reading other computes, ...).
-std::optional<GemmForm> analyze_gemm(const ir::Task& task);
 
 struct GemmConfig {
   int64_t micro_m = 6;        // MR: rows of the register tile

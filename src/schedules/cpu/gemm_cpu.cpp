@@ -113,38 +113,6 @@ GemmTiling plan_tiles(const GemmForm& f, const GemmConfig& c, int cores, bool a_
   return best;
 }
 
-// Binds the axes of the form for one element: batch index, row and column of the GEMM and the
-// reduction position.
-std::vector<std::pair<Var, Expr>> bindings(const GemmForm& f, const Expr& batch, const Expr& row,
-                                           const Expr& col, const Expr& k) {
-  std::vector<std::pair<Var, Expr>> map;
-  auto bind = [&](const std::vector<int>& dims, const Expr& flat) {
-    std::vector<int64_t> extents;
-    for (int d : dims) extents.push_back(f.extents[d]);
-    std::vector<Expr> index = unravel_index(flat, extents);
-    for (size_t i = 0; i < dims.size(); ++i) map.emplace_back(f.axes[dims[i]], index[i]);
-  };
-  bind(f.batch, batch);
-  if (row.defined()) bind(f.m, row);
-  if (col.defined()) bind(f.n, col);
-  if (k.defined()) {
-    std::vector<Expr> index = unravel_index(k, f.k_extents);
-    for (size_t i = 0; i < f.k_axes.size(); ++i) map.emplace_back(f.k_axes[i], index[i]);
-  }
-  return map;
-}
-
-// The output index of the element whose axes `map` binds (see bindings).
-std::vector<Expr> output_index(const GemmForm& f, const std::vector<std::pair<Var, Expr>>& map) {
-  std::vector<Expr> index;
-  for (const Var& axis : f.axes) {
-    auto it =
-        std::find_if(map.begin(), map.end(), [&](const auto& b) { return b.first.same_as(axis); });
-    index.push_back(it->second);
-  }
-  return index;
-}
-
 // Whether the output's innermost axis is one of `dims` (the rows or the columns of the GEMM):
 // then its elements run along memory with them.
 bool output_runs_along(const GemmForm& f, const std::vector<int>& dims) {
@@ -488,8 +456,8 @@ Task gemm_pack_task(const Task& task, const GemmPlan& plan, int side) {
     const Index pkl(index.end() - 3, index.end());
     Expr pos = pkl[0] * width + pkl[2];
     Expr at = min(pos, size - 1), k = min(pkl[1], f.k_size - 1);
-    Expr value = is_a ? substitute(f.a, bindings(f, batch, at, {}, k))
-                      : substitute(f.b, bindings(f, batch, {}, at, k));
+    Expr value = is_a ? substitute(f.a, gemm_bindings(f, batch, at, {}, k))
+                      : substitute(f.b, gemm_bindings(f, batch, {}, at, k));
     return select(pos < size && pkl[1] < f.k_size, value, float_imm(0.0));
   });
   return Task(task.name() + (is_a ? "_pack_a" : "_pack_b"), inputs, {packed});
@@ -587,8 +555,8 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                       const Expr pos = origin + v * lanes + lane;
                       const Expr bit = binary(BinaryOp::shl, int_imm(1, i32), cast(i32, lane));
                       const Expr at_edge = min(pos, size - 1);
-                      auto axes = is_a ? bindings(f, bt, at_edge, {}, {})
-                                       : bindings(f, bt, {}, at_edge, {});
+                      auto axes = is_a ? gemm_bindings(f, bt, at_edge, {}, {})
+                                       : gemm_bindings(f, bt, {}, at_edge, {});
                       kb.for_range("win", inner, [&](const Var& w) {
                         Expr in = pos < size;
                         if (c.inside.defined()) {
@@ -617,7 +585,7 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                     b_positions =
                         kb.register_tensor("b_positions", i32, Layout::row_major({t.tile_n}));
                     kb.for_range("e", t.tile_n, [&](const Var& e) {
-                      auto axes = bindings(f, bt, {}, min(col0 + e, n - 1), {});
+                      auto axes = gemm_bindings(f, bt, {}, min(col0 + e, n - 1), {});
                       kb.store(b_positions, {e}, cast(i32, substitute(position, axes)));
                     });
                   }
@@ -631,7 +599,7 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                   std::vector<Expr> zeros(c.tensor.type().shape().size(), Expr(0));
                   const Expr base = address(c.tensor, zeros);
                   const Expr offset =
-                      substitute(c.offset, with(bindings(f, bt, {}, {}, {}), k.axes));
+                      substitute(c.offset, with(gemm_bindings(f, bt, {}, {}, {}), k.axes));
                   if (!table.defined())
                     return call("vec_load_masked", {address(base, {offset + origin + first}), mask},
                                 vec);
@@ -663,11 +631,11 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                                     bool checked) {
                     if (!checked) {
                       kb.store(a_pack, {at},
-                               substitute(f.a, with(bindings(f, bt, row, {}, {}), k.axes)));
+                               substitute(f.a, with(gemm_bindings(f, bt, row, {}, {}), k.axes)));
                       return;
                     }
-                    Expr value =
-                        substitute(f.a, with(bindings(f, bt, min(row, m - 1), {}, {}), k.axes));
+                    Expr value = substitute(
+                        f.a, with(gemm_bindings(f, bt, min(row, m - 1), {}, {}), k.axes));
                     kb.store(a_pack, {at}, select(row < m && k.valid, value, float_imm(0.0)));
                   };
                   // Pack A along m: a row of the tile per k step, copied with vectors where the
@@ -718,7 +686,7 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                             // The run's padding condition (the same for all its elements); rows
                             // past M count as live, which is only conservative.
                             std::vector<std::pair<Var, Expr>> axes =
-                                bindings(f, bt, min(row0 + i, m - 1), {}, {});
+                                gemm_bindings(f, bt, min(row0 + i, m - 1), {}, {});
                             for (size_t d = 0; d < f.k_axes.size(); ++d)
                               axes.emplace_back(f.k_axes[d],
                                                 d + 1 == f.k_axes.size() ? at[d] * a_run : at[d]);
@@ -778,12 +746,13 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                             Expr col = col0 + q * nr + j;
                             Expr at = (q * kc + k.offset) * nr + j;
                             if (!checked) {
-                              kb.store(b_pack, {at},
-                                       substitute(f.b, with(bindings(f, bt, {}, col, {}), k.axes)));
+                              kb.store(
+                                  b_pack, {at},
+                                  substitute(f.b, with(gemm_bindings(f, bt, {}, col, {}), k.axes)));
                               return;
                             }
                             Expr value = substitute(
-                                f.b, with(bindings(f, bt, {}, min(col, n - 1), {}), k.axes));
+                                f.b, with(gemm_bindings(f, bt, {}, min(col, n - 1), {}), k.axes));
                             kb.store(b_pack, {at},
                                      select(col < n && k.valid, value, float_imm(0.0)));
                           });
@@ -799,8 +768,8 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                       // In place: the rows past M (a ragged panel) read row M - 1 instead; their
                       // sums are never stored.
                       if (a_in_place)
-                        return substitute(
-                            f.a, bindings(f, bt, min(row0 + p * mr + i, m - 1), {}, kstart + kk));
+                        return substitute(f.a, gemm_bindings(f, bt, min(row0 + p * mr + i, m - 1),
+                                                             {}, kstart + kk));
                       if (plan.a_packed)
                         return load(
                             a_packed,
@@ -866,8 +835,9 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                         // layer1 1x1 convolution + residual went 1.50-1.58 -> 1.28-1.41 ms).
                         auto prefetch_outputs = [&] {
                           auto at = [&](const Expr& row, const Expr& col) {
-                            return address(out, output_index(f, bindings(f, bt, min(row, m - 1),
-                                                                         min(col, n - 1), {})));
+                            return address(
+                                out, gemm_output_index(f, gemm_bindings(f, bt, min(row, m - 1),
+                                                                        min(col, n - 1), {})));
                           };
                           const Expr row = row0 + p * mr, col = col0 + q * nr;
                           if (output_runs_along(f, f.n)) {
@@ -932,8 +902,9 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                           const auto* image = f.a.as<LoadNode>();
                           for_k_block(kb, f, kc, kblock, false, [&](const KPosition& pos) {
                             step(pos.offset, [&](int64_t i) {
-                              auto map = with(
-                                  bindings(f, bt, min(row0 + p * mr + i, m - 1), {}, {}), pos.axes);
+                              auto map =
+                                  with(gemm_bindings(f, bt, min(row0 + p * mr + i, m - 1), {}, {}),
+                                       pos.axes);
                               std::vector<Expr> at;
                               for (const Expr& e : image->indices) at.push_back(substitute(e, map));
                               return address(image->buffer, at);
@@ -970,8 +941,8 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                               // range.)
                               const Expr at_row = rows_ragged ? min(row, m - 1) : row;
                               auto store = [&](const Expr& col, const Expr& sum) {
-                                auto map = bindings(f, bt, at_row, col, {});
-                                std::vector<Expr> index = output_index(f, map);
+                                auto map = gemm_bindings(f, bt, at_row, col, {});
+                                std::vector<Expr> index = gemm_output_index(f, map);
                                 map.emplace_back(f.sum, sum);
                                 kb.store(out, index, substitute(f.epilogue, map));
                               };
@@ -1040,8 +1011,8 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                   along_tiles(kb, tn, t.tile_n, t.tiles_n, n, [&](const Expr& c0, int64_t cols) {
                     kb.for_range("i", rows, [&](const Var& i) {
                       kb.for_range("j", cols, LoopHint::vectorize(), [&](const Var& j) {
-                        auto map = bindings(f, bt, r0 + i, c0 + j, {});
-                        std::vector<Expr> index = output_index(f, map);
+                        auto map = gemm_bindings(f, bt, r0 + i, c0 + j, {});
+                        std::vector<Expr> index = gemm_output_index(f, map);
                         map.emplace_back(f.sum, load(c_tile, {i * t.tile_n + j}));
                         kb.store(out, index, substitute(f.epilogue, map));
                       });

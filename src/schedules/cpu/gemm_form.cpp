@@ -321,4 +321,37 @@ std::optional<ContiguousFactor> offset_factor(const GemmForm& f, int side) {
   return c;
 }
 
+// Binds the axes of the form for one element: batch index, row and column of the GEMM and the
+// reduction position.
+std::vector<std::pair<Var, Expr>> gemm_bindings(const GemmForm& f, const Expr& batch,
+                                                const Expr& row, const Expr& col, const Expr& k) {
+  std::vector<std::pair<Var, Expr>> map;
+  auto bind = [&](const std::vector<int>& dims, const Expr& flat) {
+    std::vector<int64_t> extents;
+    for (int d : dims) extents.push_back(f.extents[d]);
+    std::vector<Expr> index = unravel_index(flat, extents);
+    for (size_t i = 0; i < dims.size(); ++i) map.emplace_back(f.axes[dims[i]], index[i]);
+  };
+  bind(f.batch, batch);
+  if (row.defined()) bind(f.m, row);
+  if (col.defined()) bind(f.n, col);
+  if (k.defined()) {
+    std::vector<Expr> index = unravel_index(k, f.k_extents);
+    for (size_t i = 0; i < f.k_axes.size(); ++i) map.emplace_back(f.k_axes[i], index[i]);
+  }
+  return map;
+}
+
+// The output index of the element whose axes `map` binds (see bindings).
+std::vector<Expr> gemm_output_index(const GemmForm& f,
+                                    const std::vector<std::pair<Var, Expr>>& map) {
+  std::vector<Expr> index;
+  for (const Var& axis : f.axes) {
+    auto it =
+        std::find_if(map.begin(), map.end(), [&](const auto& b) { return b.first.same_as(axis); });
+    index.push_back(it->second);
+  }
+  return index;
+}
+
 }  // namespace taskmap::schedules
