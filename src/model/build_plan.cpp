@@ -210,10 +210,11 @@ class PlanBuilder {
     std::optional<FusedKernel> fused;
     FusionGroup kept = group;
     // A head of several kernels (a CUDA module) is not rewritten: its members run alone.
-    if (!alone && heads.size() == 1) fused = fuse_kernel(group, ops, lowered, head, head_args);
+    const bool rewritable = heads.size() == 1;
+    if (!alone && rewritable) fused = fuse_kernel(group, ops, lowered, head, head_args);
     // A kernel that reads a prologue's tensor other than element by element (a template's
     // masked vector loads) may still take the epilogues: the prologues then run alone first.
-    if (!fused && heads.size() == 1 && !group.prologues.empty() && !group.epilogues.empty()) {
+    if (!fused && rewritable && !group.prologues.empty() && !group.epilogues.empty()) {
       kept.prologues.clear();
       fused = fuse_kernel(kept, ops, lowered, head, head_args);
     }
@@ -275,10 +276,8 @@ class PlanBuilder {
     labels_.push_back(std::move(label));
   }
 
-  // The kernel of one operator. A GEMM whose A or B factor reads only constants (weights) gets
-  // that operand packed now, once, instead of by every call: the packed tensor becomes a
-  // constant (computed by pack_constants) and an extra argument.
-  // On CUDA: the template or auto-scheduled module, its kernels sharing the task's parameters.
+  // The kernels of one operator: on the CPU one, on CUDA the template's or auto-scheduler's
+  // module (its kernels share the task's parameters).
   std::vector<ir::Function> implement(const graph::OperatorNode& op,
                                       const graph::LoweredOperator& lowered,
                                       std::vector<const graph::TensorNode*>& args) {
@@ -299,6 +298,9 @@ class PlanBuilder {
     return {implement_cpu_kernel(op, lowered, args)};
   }
 
+  // A GEMM whose A or B factor reads only constants (weights) gets that operand packed now,
+  // once, instead of by every call: the packed tensor becomes a constant (computed by
+  // pack_constants) and an extra argument.
   ir::Function implement_cpu_kernel(const graph::OperatorNode& op,
                                     const graph::LoweredOperator& lowered,
                                     std::vector<const graph::TensorNode*>& args) {

@@ -74,9 +74,9 @@ struct Model::Impl {
     return rewrites;
   }
 
-  // Runs the plan for `inputs` on the device it was built for.
-  std::vector<NDArray> run(const std::vector<NDArray>& inputs, std::vector<double>* call_ms) {
-    const model::BuiltPlan& plan = plan_for(graph::bindings_of(inputs));
+  // Runs `plan` on the device it was built for.
+  static std::vector<NDArray> run(const model::BuiltPlan& plan, const std::vector<NDArray>& inputs,
+                                  std::vector<double>* call_ms) {
     if (plan.cuda_executable) return plan.cuda_executable->run(inputs, call_ms);
     return plan.executable->run(inputs, call_ms);
   }
@@ -139,14 +139,14 @@ std::vector<NDArray> Model::run(const std::vector<NDArray>& inputs) {
   const auto& declared = impl_->graph.inputs;
   TM_USER_CHECK(inputs.size() == declared.size())
       << "the model takes " << declared.size() << " inputs, " << inputs.size() << " were given";
-  return impl_->run(inputs, nullptr);
+  return Impl::run(impl_->plan_for(graph::bindings_of(inputs)), inputs, nullptr);
 }
 
 std::vector<Model::KernelTime> Model::profile(const std::vector<NDArray>& inputs, int repeat) {
+  const model::BuiltPlan& plan = impl_->plan_for(graph::bindings_of(inputs));
   std::vector<double> ms;
-  for (int i = 0; i < repeat; ++i) impl_->run(inputs, &ms);
-  const std::vector<std::string>& labels =
-      impl_->plan_for(graph::bindings_of(inputs)).report.kernel_labels;
+  for (int i = 0; i < repeat; ++i) Impl::run(plan, inputs, &ms);
+  const std::vector<std::string>& labels = plan.report.kernel_labels;
   std::vector<KernelTime> out;
   for (size_t c = 0; c < labels.size(); ++c)
     out.push_back({labels[c], c < ms.size() ? ms[c] / std::max(repeat, 1) : 0.0});

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstring>
 #include <numeric>
-#include <optional>
 
 #include "cuda/cuda_device_test.h"
 #include "cuda_build/cuda_kernels_support.h"

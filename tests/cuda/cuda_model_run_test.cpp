@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <functional>
-#include <optional>
 
 #include "cuda/cuda_device_test.h"
 #include "ops/ops_support.h"

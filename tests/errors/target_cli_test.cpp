@@ -46,8 +46,6 @@ TEST(TargetCli, BadTargetsAreErrors) {
   }
 }
 
-}  // namespace
-
 // run / bench / inspect take --target: a CUDA architecture compiles without a GPU (running then
 // says there is no device), a bad target or an ISA the CPU lacks is a one-line error.
 TEST(TargetCli, ModelCommandsTakeATarget) {
@@ -83,3 +81,5 @@ TEST(TargetCli, ModelCommandsTakeATarget) {
     EXPECT_NE(run.output.find("no CUDA device to run on"), std::string::npos) << run.output;
   }
 }
+
+}  // namespace

@@ -6,8 +6,9 @@
 // The first run sets the device up: the cubins loaded, the constants copied to device memory
 // once, one device arena for the intermediate tensors, device buffers for the inputs and
 // outputs, one stream. Each run copies the inputs in, launches the kernels on the stream and
-// copies the outputs out. The launches of the first run are captured as a CUDA graph, which later
-// runs replay as one launch: the device pointers never change, so the graph stays valid.
+// copies the outputs out. The first run launches kernel by kernel (a kernel that cannot launch
+// is named); the second run's launches are captured as a CUDA graph, which later runs replay as
+// one launch: the device pointers never change, so the graph stays valid.
 #include <cstdint>
 #include <memory>
 #include <mutex>

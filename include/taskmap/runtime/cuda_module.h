@@ -84,14 +84,15 @@ class CudaModule {
   void launch(const std::string& symbol, unsigned grid, unsigned block,
               const std::vector<void*>& args, unsigned shared_bytes = 0,
               CudaDriver::Stream stream = nullptr) const;
-  // The kernel's handle (looked up once); a UserError naming the cubin when it has none.
-  CudaDriver::Function function(const std::string& symbol) const;
   bool has_assertions() const { return !assertion_messages_.empty(); }
   // After a synchronize: a UserError naming the first assertion that failed in the launches
   // since the last check (which it clears), if the module has assertions and one failed.
   void check_assertions() const;
 
  private:
+  // The kernel's handle (looked up once); a UserError naming the cubin when it has none.
+  CudaDriver::Function function(const std::string& symbol) const;
+
   const CudaDriver* driver_ = nullptr;
   CudaDriver::Module module_ = nullptr;
   std::string path_;

@@ -321,8 +321,6 @@ std::optional<ContiguousFactor> offset_factor(const GemmForm& f, int side) {
   return c;
 }
 
-// Binds the axes of the form for one element: batch index, row and column of the GEMM and the
-// reduction position.
 std::vector<std::pair<Var, Expr>> gemm_bindings(const GemmForm& f, const Expr& batch,
                                                 const Expr& row, const Expr& col, const Expr& k) {
   std::vector<std::pair<Var, Expr>> map;
@@ -342,7 +340,6 @@ std::vector<std::pair<Var, Expr>> gemm_bindings(const GemmForm& f, const Expr& b
   return map;
 }
 
-// The output index of the element whose axes `map` binds (see bindings).
 std::vector<Expr> gemm_output_index(const GemmForm& f,
                                     const std::vector<std::pair<Var, Expr>>& map) {
   std::vector<Expr> index;

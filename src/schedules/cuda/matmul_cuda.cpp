@@ -37,8 +37,8 @@ TaskMapping b_load_mapping(const MatmulCudaConfig& c) {
          lang::spatial({rows_per_pass, c.block_n()});
 }
 
-// block warps × warp repeat × warp layout × thread tile, with the repeats of `m_repeats` /
-// `n_repeats` (the full tile's, or 1 for the fragments of one side).
+// block warps × warp repeat × warp layout × thread tile: the whole tile's tasks of a thread,
+// or (`rows` / `cols` false) only its first task along that side, for the fragment loads.
 TaskMapping thread_mapping(const MatmulCudaConfig& c, bool rows, bool cols) {
   const std::vector<LoopHint> unrolled = {LoopHint::unroll(), LoopHint::unroll()};
   return lang::spatial({c.block_warps_m, c.block_warps_n}) *
