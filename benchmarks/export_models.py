@@ -20,6 +20,7 @@ The PyTorch runner of benchmarks/run.py re-creates the same torch module with bu
 seed) and checks its weight checksum against the one recorded in the manifest.
 """
 import argparse
+import inspect
 import math
 import sys
 import time
@@ -240,6 +241,16 @@ def make_inputs(name, seed):
     return arrays
 
 
+def exporter_choice():
+    """These exports are the TorchScript-based exporter's (opset 13, constant folding); torch 2.9
+    and later default to the dynamo-based one, so ask for it where torch.onnx.export has a choice."""
+    try:
+        parameters = inspect.signature(torch.onnx.export).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {"dynamo": False} if "dynamo" in parameters else {}
+
+
 def export(name, out_dir, seed, force):
     out_dir = Path(out_dir)
     onnx_path = out_dir / f"{name}.onnx"
@@ -251,18 +262,21 @@ def export(name, out_dir, seed, force):
     start = time.time()
     model = build_model(name, seed)
     inputs = make_inputs(name, seed)
-    if force or not onnx_path.exists():
-        args = tuple(torch.from_numpy(a) for _, a in inputs)
-        tmp = out_dir / f"{name}.onnx.tmp"
-        with torch.no_grad():
-            torch.onnx.export(model, args, str(tmp), opset_version=OPSET, do_constant_folding=True,
-                              input_names=[n for n, _ in inputs], output_names=MODELS[name][2])
-        tmp.replace(onnx_path)
+    # The inputs and the manifest first: the PyTorch runners of `run.py --target cuda` need only
+    # them, so they can run where the ONNX export itself fails.
     entries = bench_common.save_inputs(out_dir, name, inputs)
     bench_common.write_manifest(out_dir, name, {
         "model": name, "source": "torch", "torch_model": name, "seed": seed, "opset": OPSET,
         "weight_checksum": weight_checksum(model), "torch_version": torch.__version__,
         "inputs": entries})
+    if force or not onnx_path.exists():
+        args = tuple(torch.from_numpy(a) for _, a in inputs)
+        tmp = out_dir / f"{name}.onnx.tmp"
+        with torch.no_grad():
+            torch.onnx.export(model, args, str(tmp), opset_version=OPSET, do_constant_folding=True,
+                              input_names=[n for n, _ in inputs], output_names=MODELS[name][2],
+                              **exporter_choice())
+        tmp.replace(onnx_path)
     print(f"export_models: {name}: wrote {onnx_path} ({onnx_path.stat().st_size / 2**20:.1f} MiB) "
           f"in {time.time() - start:.1f} s", flush=True)
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmark of taskmap against its peers on the CPU.
+"""Side-by-side benchmark of taskmap against its peers on the CPU (--target cuda: on an NVIDIA GPU
+against PyTorch; see benchmarks/cuda_bench.py and docs/benchmarks.md).
 
 Models (batch 1, fp32; the same ONNX file, the same .npy inputs and the same thread count for all):
   taskmap      the taskmap CLI: taskmap bench MODEL --threads N --json --input ...
@@ -23,6 +24,7 @@ everything (each round's median too) to --json.
   bash benchmarks/run.sh                       # everything, 2 threads, 5 rounds
   python3 benchmarks/run.py --threads 1,2 --only gemms --markdown /tmp/gemms.md
   python3 benchmarks/run.py --smoke            # < 1 minute: one small model, one 128^3 GEMM
+  python3 benchmarks/run.py --target cuda --taskmap DIR/taskmap   # on a GPU machine
 """
 import argparse
 import datetime
@@ -56,9 +58,19 @@ def reexec_in_venv():
     os.execve(str(VENV_PY), [str(VENV_PY), str(Path(__file__).resolve())] + sys.argv[1:], env)
 
 
-reexec_in_venv()
 sys.path.insert(0, str(HERE))
+import cuda_bench  # noqa: E402  (standard library only)
+
+# --target cuda keeps the current python when it has torch with a CUDA device (a GPU machine's
+# python3), and tries the .venv's otherwise; --target cpu always runs under the .venv's.
+CUDA_INFO = None
+if cuda_bench.target_from_argv(sys.argv[1:]) == "cuda":
+    CUDA_INFO = cuda_bench.probe_at_start(sys.argv[1:], reexec_in_venv)
+else:
+    reexec_in_venv()
 import bench_common  # noqa: E402
+import bench_report  # noqa: E402
+from bench_proc import clean_env, last_json, log, run_json, tail  # noqa: E402
 
 TORCH_MODELS = ["resnet50", "inception_v3", "mobilenet_v2", "bert_base", "gpt2_small"]
 BUNDLED_FALLBACK = ["resnet50", "mobilenet_v2", "inception_v3", "bert_base", "gpt2_small"]
@@ -76,65 +88,18 @@ REFERENCE_PEAKS = {1: 253.0, 2: 496.0}
 REFERENCE_PEAK_PER_THREAD = 253.0
 GEMM_WARMUP_S, GEMM_WARMUP_GFLOPS, GEMM_WARMUP_MAX = 0.1, 200.0, 2000
 OPENBLAS_OPENMP_DIR = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "GOTO_NUM_THREADS",
-               "OPENBLAS_CORETYPE", "OMP_PROC_BIND", "OMP_PLACES")
-
 MODEL_RUNNERS = ["taskmap", "ort", "torch", "torch_cfg"]
 GEMM_RUNNERS = ["taskmap", "dnnl", "openblas"]
 LABELS = {"taskmap": "taskmap", "ort": "ORT", "torch": "PyTorch", "torch_cfg": "PyTorch cfg",
           "dnnl": "oneDNN", "openblas": "OpenBLAS"}
 
 
-def log(message):
-    print(message, file=sys.stderr, flush=True)
-
-
-def clean_env(extra=None):
-    """The environment of a runner: ours without threading variables, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARS}
-    env.pop("TASKMAP_BENCH_IN_VENV", None)
-    env.update(extra or {})
-    return env
-
-
 def peer_python():
+    """The python of the peers and of export_models.py: the .venv's on the CPU; on the GPU the
+    current one, which has torch with CUDA."""
+    if CUDA_INFO is not None and "error" not in CUDA_INFO:
+        return sys.executable
     return str(VENV_PY) if VENV_PY.exists() else sys.executable
-
-
-def last_json(text):
-    for line in reversed(text.strip().splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except ValueError:
-                continue
-    return None
-
-
-def tail(text, limit=300):
-    lines = [l.strip() for l in (text or "").strip().splitlines() if l.strip()]
-    return (lines[-1] if lines else "")[-limit:]
-
-
-def run_json(cmd, env, timeout):
-    """Runs cmd; returns (result dict, None) or (None, reason)."""
-    try:
-        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return None, f"timed out after {timeout} s"
-    except OSError as e:
-        return None, f"could not start {cmd[0]}: {e}"
-    result = last_json(p.stdout)
-    if result is not None and "error" in result:
-        return None, str(result["error"])[:300]
-    if p.returncode != 0:
-        why = tail(p.stderr) or tail(p.stdout) or ""
-        return None, f"exit status {p.returncode}" + (f": {why}" if why else "")
-    if result is None or "median_ms" not in result:
-        return None, "no JSON result with median_ms in the output: " + (tail(p.stdout) or tail(p.stderr))
-    return result, None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -197,6 +162,7 @@ def prepare_model(spec, args):
             return Workload("model", spec, error="unknown model (see --help)")
 
         manifest = bench_common.read_manifest(models_dir, name)
+        onnx_error = None
         if source == "torch":
             if not (onnx_path.exists() and manifest and bench_common.inputs_complete(models_dir, manifest)):
                 log(f"exporting {name} with benchmarks/export_models.py (once)")
@@ -204,9 +170,15 @@ def prepare_model(spec, args):
                        "--models", name, "--seed", str(args.seed)]
                 p = subprocess.run(cmd, stdout=sys.stderr, stderr=subprocess.PIPE, text=True,
                                    timeout=3600, env=clean_env())
-                if p.returncode != 0:
-                    return Workload("model", name, error=f"export failed: {tail(p.stderr)}")
                 manifest = bench_common.read_manifest(models_dir, name)
+                if p.returncode != 0:
+                    why = f"export failed: {tail(p.stderr)}"
+                    # On the GPU the PyTorch runners need only the manifest and the inputs, which
+                    # export_models.py writes before the ONNX file: only taskmap is n/a then.
+                    if not (args.target == "cuda" and manifest
+                            and bench_common.inputs_complete(models_dir, manifest)):
+                        return Workload("model", name, error=why)
+                    onnx_error = f"no {onnx_path.name} ({why})"
         else:
             if source == "bundled" and not onnx_path.exists():
                 if not Path(args.taskmap).exists():
@@ -229,33 +201,52 @@ def prepare_model(spec, args):
                 manifest = {"model": name, "source": source, "torch_model": None, "seed": args.seed,
                             "onnx": str(onnx_path), "inputs": entries}
                 bench_common.write_manifest(models_dir, name, manifest)
-        gflop = model_gflop(models_dir, name, onnx_path, manifest)
+        gflop = None if onnx_error else model_gflop(models_dir, name, onnx_path, manifest)
         if gflop is None:
             gflop = KNOWN_GFLOP.get(name)
-        return Workload("model", name, gflop=gflop, onnx=onnx_path,
+        return Workload("model", name, gflop=gflop, onnx=onnx_path, onnx_error=onnx_error,
                         manifest_path=bench_common.manifest_path(models_dir, name), manifest=manifest,
                         inputs=bench_common.input_files(models_dir, manifest))
     except Exception as e:  # noqa: BLE001 - a model that cannot be prepared is n/a, not a crash
         return Workload("model", spec, error=f"preparing it failed: {type(e).__name__}: {e}")
 
 
-def prepare_gemm(shape, args):
+def gemm_initializer(b, dtype):
+    """The constant B of a one-node GEMM model, in the element type `dtype` (f32, f16, bf16)."""
+    import numpy as np
+    from onnx import TensorProto, numpy_helper
+
+    if dtype == "f32":
+        return numpy_helper.from_array(b, "B")
+    if dtype == "f16":
+        return numpy_helper.from_array(b.astype(np.float16), "B")
+    bits = b.view(np.uint32).astype(np.uint64)  # bf16: the top half of f32, rounded to even
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+    tensor = TensorProto(name="B", data_type=TensorProto.BFLOAT16, dims=list(b.shape))
+    tensor.raw_data = rounded.tobytes()
+    return tensor
+
+
+def prepare_gemm(shape, args, dtype="f32"):
     m, n, k = shape
     name = f"{m}x{n}x{k}"
-    path = Path(args.build_dir) / "gemm" / f"gemm_{name}.onnx"
+    suffix = "" if dtype == "f32" else f"_{dtype}"
+    path = Path(args.build_dir) / "gemm" / f"gemm_{name}{suffix}.onnx"
     try:
         if not path.exists():
             import numpy as np
             import onnx
-            from onnx import TensorProto, helper, numpy_helper
+            from onnx import TensorProto, helper
 
+            elem = {"f32": TensorProto.FLOAT, "f16": TensorProto.FLOAT16,
+                    "bf16": TensorProto.BFLOAT16}[dtype]
             rng = np.random.RandomState(args.seed)
             b = (rng.standard_normal((k, n)) / math.sqrt(k)).astype(np.float32)
             graph = helper.make_graph(
                 [helper.make_node("MatMul", ["A", "B"], ["C"])], f"gemm_{name}",
-                [helper.make_tensor_value_info("A", TensorProto.FLOAT, [m, k])],
-                [helper.make_tensor_value_info("C", TensorProto.FLOAT, [m, n])],
-                initializer=[numpy_helper.from_array(b, "B")])
+                [helper.make_tensor_value_info("A", elem, [m, k])],
+                [helper.make_tensor_value_info("C", elem, [m, n])],
+                initializer=[gemm_initializer(b, dtype)])
             model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
                                       producer_name="taskmap-benchmarks")
             model.ir_version = 8
@@ -268,7 +259,7 @@ def prepare_gemm(shape, args):
     except Exception as e:  # noqa: BLE001
         onnx_error = f"could not write the one-node model: {type(e).__name__}: {e}"
     return Workload("gemm", name, gflop=2.0 * m * n * k * 1e-9, m=m, n=n, k=k, onnx=path,
-                    onnx_error=onnx_error)
+                    onnx_error=onnx_error, dtype=dtype)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -413,32 +404,97 @@ def run_gemm(runner, w, threads, args, peers):
 
 # ------------------------------------------------------------------------------------------------
 # Measuring and summarizing
-def geomean(values):
-    values = [v for v in values if v and v > 0]
-    if not values:
-        return None
-    return math.exp(sum(math.log(v) for v in values) / len(values))
+geomean = bench_report.geomean
 
 
-def runners_of(kind, args):
-    return [r for r in (MODEL_RUNNERS if kind == "model" else GEMM_RUNNERS) if r in args.runners]
+class CpuMode:
+    """What the CPU benchmark runs: one table per thread count, the peers of LABELS."""
+
+    labels = LABELS
+
+    def __init__(self, args):
+        self.args = args
+        self.peers = gemm_peers(args.build_dir)
+
+    def settings(self):
+        return [{"threads": t} for t in self.args.threads]
+
+    def heading(self, setting):
+        return f"{setting['threads']} thread(s)"
+
+    def tag(self, setting):
+        return f"{setting['threads']}t"
+
+    def runners_of(self, kind):
+        return [r for r in (MODEL_RUNNERS if kind == "model" else GEMM_RUNNERS) if r in self.args.runners]
+
+    def gemm_warmup(self, w):
+        return gemm_warmup(w, self.args)
+
+    def slot(self):
+        return {"median_ms": None, "rounds_ms": [], "error": None, "detail": None}
+
+    def run(self, runner, w, setting):
+        if w.kind == "model":
+            return run_model(runner, w, setting["threads"], self.args)
+        return run_gemm(runner, w, setting["threads"], self.args, self.peers)
+
+    def summarize(self, entry):
+        summarize(entry, self.args)
 
 
-def measure(w, threads, args, peers):
-    runners = runners_of(w.kind, args)
-    entry = {"kind": w.kind, "workload": w.name, "threads": threads, "gflop": w.gflop,
-             "runners": {r: {"median_ms": None, "rounds_ms": [], "error": None, "detail": None}
-                         for r in runners}}
+class CudaMode:
+    """What the GPU benchmark runs: one table per element type, the runners of cuda_bench."""
+
+    labels = cuda_bench.LABELS
+
+    def __init__(self, args):
+        self.args = args
+
+    def settings(self):
+        return [{"dtype": d} for d in self.args.dtypes]
+
+    def heading(self, setting):
+        return setting["dtype"]
+
+    tag = heading
+
+    def runners_of(self, kind):
+        return [r for r in (cuda_bench.MODEL_RUNNERS if kind == "model" else cuda_bench.GEMM_RUNNERS)
+                if r in self.args.runners]
+
+    def gemm_warmup(self, w):
+        return cuda_bench.gemm_warmup(w, self.args)
+
+    def slot(self):
+        return {"median_ms": None, "rounds_ms": [], "device_median_ms": None, "device_rounds_ms": [],
+                "error": None, "detail": None}
+
+    def run(self, runner, w, setting):
+        if w.kind == "model":
+            return cuda_bench.run_model(runner, w, setting["dtype"], self.args)
+        return cuda_bench.run_gemm(runner, w, setting["dtype"], self.args)
+
+    def summarize(self, entry):
+        cuda_bench.summarize(entry)
+
+
+def measure(w, setting, args, mode):
+    """Every round of every runner on workload w at one setting ({"threads": N} on the CPU,
+    {"dtype": D} on the GPU): the entry of the results."""
+    runners = mode.runners_of(w.kind)
+    entry = {"kind": w.kind, "workload": w.name, **setting, "gflop": w.gflop,
+             "runners": {r: mode.slot() for r in runners}}
     if w.kind == "gemm":
-        entry.update({"m": w.m, "n": w.n, "k": w.k, "warmup": gemm_warmup(w, args)})
+        entry.update({"m": w.m, "n": w.n, "k": w.k, "warmup": mode.gemm_warmup(w)})
     if w.error:
         for r in runners:
             entry["runners"][r]["error"] = w.error
-        log(f"[{threads}t {w.name}] n/a: {w.error}")
-        summarize(entry, args)
+        log(f"[{mode.tag(setting)} {w.name}] n/a: {w.error}")
+        mode.summarize(entry)
         return entry
     if not runners:
-        summarize(entry, args)
+        mode.summarize(entry)
         return entry
     for rnd in range(args.rounds):
         shift = rnd % len(runners)
@@ -446,27 +502,30 @@ def measure(w, threads, args, peers):
             slot = entry["runners"][r]
             if slot["error"]:
                 continue  # a runner that failed once is n/a for this workload
-            tag = f"[{threads}t {w.kind} {w.name} round {rnd + 1}/{args.rounds}] {LABELS[r]}"
+            tag = f"[{mode.tag(setting)} {w.kind} {w.name} round {rnd + 1}/{args.rounds}] {mode.labels[r]}"
             start = time.time()
-            if w.kind == "model":
-                result, error = run_model(r, w, threads, args)
-            else:
-                result, error = run_gemm(r, w, threads, args, peers)
+            result, error = mode.run(r, w, setting)
             if error:
                 slot["error"] = error
                 log(f"{tag}: n/a ({error})")
                 continue
             slot["rounds_ms"].append(result["median_ms"])
+            device = ""
+            if "device_rounds_ms" in slot and result.get("device_median_ms") is not None:
+                slot["device_rounds_ms"].append(result["device_median_ms"])
+                device = f", device {result['device_median_ms']:.3f} ms"
             if slot["detail"] is None:
                 detail = {k: v for k, v in result.items() if k not in ("median_ms", "detail")}
                 detail.update(result.get("detail") or {})
                 slot["detail"] = detail
-            log(f"{tag}: {result['median_ms']:.3f} ms  ({time.time() - start:.1f} s)")
+            log(f"{tag}: {result['median_ms']:.3f} ms{device}  ({time.time() - start:.1f} s)")
     for r in runners:
         slot = entry["runners"][r]
         if slot["rounds_ms"]:  # a runner that failed in a later round keeps its earlier rounds
             slot["median_ms"] = statistics.median(slot["rounds_ms"])
-    summarize(entry, args)
+        if slot.get("device_rounds_ms"):
+            slot["device_median_ms"] = statistics.median(slot["device_rounds_ms"])
+    mode.summarize(entry)
     return entry
 
 
@@ -489,77 +548,24 @@ def summarize(entry, args):
 
 # ------------------------------------------------------------------------------------------------
 # Tables
-def fmt_ms(v):
-    if v is None:
-        return "n/a"
-    return f"{v:.3f}" if v < 1 else (f"{v:.2f}" if v < 100 else f"{v:.1f}")
+def cpu_columns(kind, runners):
+    from bench_report import Column, fmt, fmt_ms, geomean_column, percent
 
-
-def fmt(v, spec, suffix=""):
-    return "n/a" if v is None else format(v, spec) + suffix
-
-
-def table_rows(entries, kind, args):
-    runners = runners_of(kind, args)
-    head = ["model" if kind == "model" else "M×N×K", "GFLOP"]
-    head += [f"{LABELS[r]} ms" for r in runners]
-    head += ["taskmap/best", "best peer"]
+    cols = [Column("model" if kind == "model" else "M×N×K", lambda e: e["workload"]),
+            Column("GFLOP", lambda e: fmt(e["gflop"], ".2f" if kind == "model" else ".3f"))]
+    cols += [Column(f"{LABELS[r]} ms", lambda e, r=r: fmt_ms(e["runners"][r]["median_ms"])) for r in runners]
+    cols += [geomean_column("taskmap/best", "ratio_best"),
+             Column("best peer", lambda e: LABELS.get(e["best_peer"], "n/a"))]
     if kind == "model":
-        head += ["taskmap/ORT"]
-    head += ["taskmap GFLOP/s", "% of peak"]
+        cols += [geomean_column("taskmap/ORT", "ratio_ort")]
+    cols += [Column("taskmap GFLOP/s", lambda e: fmt(e["taskmap_gflops"], ".1f")),
+             Column("% of peak", lambda e: percent(e["peak_share"]))]
     if kind == "gemm":
-        head += ["best peer GFLOP/s"]
-    rows = []
-    for e in entries:
-        row = [e["workload"], fmt(e["gflop"], ".2f" if kind == "model" else ".3f")]
-        row += [fmt_ms(e["runners"][r]["median_ms"]) for r in runners]
-        row += [fmt(e["ratio_best"], ".2f"), LABELS.get(e["best_peer"], "n/a")]
-        if kind == "model":
-            row += [fmt(e["ratio_ort"], ".2f")]
-        row += [fmt(e["taskmap_gflops"], ".1f"),
-                fmt(None if e["peak_share"] is None else 100 * e["peak_share"], ".0f", "%")]
-        if kind == "gemm":
-            row += [fmt(e["best_peer_gflops"], ".1f")]
-        rows.append(row)
-    if entries:
-        gm_best = geomean([e["ratio_best"] for e in entries])
-        foot = ["geomean", ""] + [""] * len(runners) + [fmt(gm_best, ".2f"), ""]
-        if kind == "model":
-            foot += [fmt(geomean([e["ratio_ort"] for e in entries]), ".2f")]
-        foot += ["", ""] + ([""] if kind == "gemm" else [])
-        rows.append(foot)
-    return head, rows
+        cols += [Column("best peer GFLOP/s", lambda e: fmt(e["best_peer_gflops"], ".1f"))]
+    return cols
 
 
-def render_text(head, rows):
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    line = lambda cells: "  ".join(  # noqa: E731
-        str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-    out = [line(head), "  ".join("-" * w for w in widths)]
-    out += [line(r) for r in rows]
-    return "\n".join(out)
-
-
-def render_markdown(head, rows):
-    out = ["| " + " | ".join(head) + " |",
-           "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
-    for r in rows:
-        cells = [f"**{c}**" if r[0] == "geomean" and c else c for c in r]
-        out.append("| " + " | ".join(str(c) for c in cells) + " |")
-    return "\n".join(out)
-
-
-def na_notes(entries):
-    """'runner: reason (workloads)' lines, one per distinct reason."""
-    reasons = {}
-    for e in entries:
-        for r, s in e["runners"].items():
-            if s["error"]:
-                reasons.setdefault((LABELS[r], s["error"]), []).append(e["workload"])
-    return [f"{label} n/a on {', '.join(ws)}: {why}" for (label, why), ws in reasons.items()]
-
-
-def report(results, args, meta):
+def report(results, args, meta, mode):
     text, md = [], []
     md.append(f"Run of {meta['date']} on {meta['cpu']} ({meta['cores']} cores), taskmap "
               f"{meta['taskmap_commit'] or 'unknown commit'}; {args.rounds} round{'s' if args.rounds > 1 else ''} × "
@@ -570,14 +576,10 @@ def report(results, args, meta):
             entries = [e for e in results if e["threads"] == threads and e["kind"] == kind]
             if not entries:
                 continue
-            head, rows = table_rows(entries, kind, args)
+            head, rows = bench_report.table(entries, cpu_columns(kind, mode.runners_of(kind)))
             caption = (f"{title}, {threads} thread{'s' if threads > 1 else ''} "
                        f"(FMA peak {peak:.0f} GFLOP/s, {source})")
-            notes = na_notes(entries)
-            text += ["", caption, render_text(head, rows)] + [f"  {n}" for n in notes]
-            md += ["", f"#### {caption}", "", render_markdown(head, rows)]
-            if notes:
-                md += [""] + [f"- {n}" for n in notes]
+            bench_report.add_table(text, md, caption, head, rows, bench_report.na_notes(entries, LABELS))
     return "\n".join(text), "\n".join(md) + "\n"
 
 
@@ -627,37 +629,58 @@ def machine_meta(args):
         commit = p.stdout.strip() or None
     except (OSError, subprocess.TimeoutExpired):
         pass
-    return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "cpu": cpu,
+    meta = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "cpu": cpu,
             "cores": os.cpu_count(), "python": sys.version.split()[0], "argv": sys.argv[1:],
-            "taskmap": str(args.taskmap), "taskmap_commit": commit,
-            "settings": {"threads": args.threads, "runners": args.runners, "rounds": args.rounds, "warmup": args.warmup,
-                         "repeat": args.repeat, "seed": args.seed, "openblas_coretype": args.openblas_coretype,
-                         "peaks": {str(k): {"gflops": v[0], "source": v[1]} for k, v in args.peaks.items()},
-                         "peak_probes": args.peak_probes}}
+            "taskmap": str(args.taskmap), "taskmap_commit": commit}
+    if args.target == "cuda":
+        meta.update({"target": "cuda", "device": CUDA_INFO, "settings": cuda_bench.settings(args)})
+        return meta
+    meta["settings"] = {"threads": args.threads, "runners": args.runners, "rounds": args.rounds, "warmup": args.warmup,
+                        "repeat": args.repeat, "seed": args.seed, "openblas_coretype": args.openblas_coretype,
+                        "peaks": {str(k): {"gflops": v[0], "source": v[1]} for k, v in args.peaks.items()},
+                        "peak_probes": args.peak_probes}
+    return meta
+
+
+CPU_DEFAULTS = {"models": "all", "gemms": "square,dl", "dtypes": "f32", "rounds": 5, "warmup": 3,
+                "repeat": 20}
 
 
 def main():
+    global CUDA_INFO
+    cpu_runners = ",".join(dict.fromkeys(MODEL_RUNNERS + GEMM_RUNNERS))
+    cuda_runners = ",".join(dict.fromkeys(cuda_bench.MODEL_RUNNERS + cuda_bench.GEMM_RUNNERS))
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", default="2", help="thread counts, comma-separated (default 2)")
-    parser.add_argument("--models", default="all",
+    parser.add_argument("--target", choices=["cpu", "cuda"], default="cpu",
+                        help="cpu: this machine's cores against ORT, PyTorch, oneDNN and OpenBLAS "
+                        "(the default); cuda: the first NVIDIA GPU against PyTorch eager, "
+                        "torch.compile and cuBLAS (needs a python with torch for CUDA)")
+    parser.add_argument("--threads", default="2", help="thread counts, comma-separated (default 2; "
+                        "ignored with --target cuda)")
+    parser.add_argument("--models", default=None,
                         help="comma-separated: " + ", ".join(TORCH_MODELS) + " (PyTorch exports), "
                         "bundled_NAME (taskmap export NAME), a path to an .onnx file, or the groups "
-                        "'torch', 'bundled', 'all' (default: all = torch + bundled)")
-    parser.add_argument("--gemms", default="square,dl",
+                        "'torch', 'bundled', 'all' (default: all = torch + bundled; cuda: torch)")
+    parser.add_argument("--gemms", default=None,
                         help="comma-separated GEMM shapes: S (square), MxNxK, or the groups 'square' "
-                        "(256,512,1024,2048) and 'dl' (BERT/ResNet-50 shapes) (default square,dl)")
+                        "(256,512,1024,2048) and 'dl' (BERT/ResNet-50 shapes) (default square,dl; "
+                        f"cuda: {cuda_bench.DEFAULTS['gemms']})")
+    parser.add_argument("--dtypes", default=None,
+                        help="element types, comma-separated, with --target cuda: f32, bf16, f16 "
+                        "(default f32; one table each); taskmap's models run in f32 only")
     parser.add_argument("--only", choices=["models", "gemms"], help="run only models or only GEMMs")
-    parser.add_argument("--runners", default=",".join(dict.fromkeys(MODEL_RUNNERS + GEMM_RUNNERS)),
-                        help="runners to use, comma-separated (default all: "
-                        + ",".join(dict.fromkeys(MODEL_RUNNERS + GEMM_RUNNERS)) + ")")
-    parser.add_argument("--rounds", type=int, default=5, help="alternation rounds (default 5)")
-    parser.add_argument("--repeat", type=int, default=20, help="timed iterations per run (default 20)")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed iterations per run (default 3; GEMMs: at "
-                        "least this, and enough for ~0.1 s)")
+    parser.add_argument("--runners", default=None,
+                        help=f"runners to use, comma-separated (default all: {cpu_runners}; "
+                        f"cuda: {cuda_runners})")
+    parser.add_argument("--rounds", type=int, default=None, help="alternation rounds (default 5; cuda 3)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="timed iterations per run (default 20; cuda 50)")
+    parser.add_argument("--warmup", type=int, default=None, help="untimed iterations per run (default 3; "
+                        "cuda 10; GEMMs: at least this, and enough for ~0.1 s)")
     parser.add_argument("--smoke", action="store_true",
-                        help="tiny check (< 1 min): bundled mobilenet_v2 and a 128^3 GEMM, 1 round, "
-                        "warmup 1, repeat 3")
+                        help="tiny check (< 1 min): bundled mobilenet_v2 and a 128^3 GEMM (cuda: "
+                        "256^3, f32), 1 round, warmup 1, repeat 3")
     parser.add_argument("--taskmap", default=str(REPO / "build/release/tools/taskmap/taskmap"),
                         help="the taskmap CLI (default build/release/tools/taskmap/taskmap)")
     parser.add_argument("--out-dir", default=str(HERE / "models"),
@@ -676,6 +699,13 @@ def main():
     parser.add_argument("--timeout", type=int, default=1800, help="seconds one run may take (default 1800)")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights and inputs (default 0)")
     args = parser.parse_args()
+    cuda = args.target == "cuda"
+    for key, value in (cuda_bench.DEFAULTS if cuda else CPU_DEFAULTS).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.runners is None:
+        args.runners = cuda_runners if cuda else cpu_runners
+    labels = cuda_bench.LABELS if cuda else LABELS
 
     try:
         args.threads = [int(t) for t in args.threads.split(",") if t.strip()]
@@ -688,15 +718,28 @@ def main():
         gemm_shapes = parse_shapes(args.gemms)
     except (argparse.ArgumentTypeError, ValueError) as e:
         parser.error(str(e))
+    args.dtypes = list(dict.fromkeys(d.strip() for d in args.dtypes.split(",") if d.strip()))
+    if not args.dtypes or any(d not in cuda_bench.DTYPES for d in args.dtypes):
+        parser.error(f"--dtypes takes {', '.join(cuda_bench.DTYPES)}")
+    if not cuda and args.dtypes != ["f32"]:
+        parser.error("--dtypes other than f32 need --target cuda")
     args.runners = [r.strip() for r in args.runners.split(",") if r.strip()]
-    unknown = [r for r in args.runners if r not in LABELS]
+    unknown = [r for r in args.runners if r not in labels]
     if unknown:
-        parser.error(f"unknown runner(s) {', '.join(unknown)}; known: {', '.join(LABELS)}")
+        parser.error(f"unknown runner(s) {', '.join(unknown)}; known: {', '.join(labels)}")
     if args.smoke:
         args.rounds, args.warmup, args.repeat = 1, 1, 3
         args.models, gemm_shapes = "bundled_mobilenet_v2", [(128, 128, 128)]
+        if cuda:
+            gemm_shapes, args.dtypes = [cuda_bench.SMOKE_GEMM], ["f32"]
     if args.rounds < 1 or args.repeat < 1 or args.warmup < 0:
         parser.error("--rounds and --repeat must be >= 1, --warmup >= 0")
+    if cuda:
+        if CUDA_INFO is None:  # --target not spelled out in full, so not seen at the start
+            CUDA_INFO = cuda_bench.probe(sys.executable)
+        if "error" in CUDA_INFO:
+            cuda_bench.say_no_device(CUDA_INFO)
+            return 2
     args.taskmap = str(Path(args.taskmap).resolve()) if Path(args.taskmap).exists() else args.taskmap
 
     specs = []
@@ -711,38 +754,40 @@ def main():
 
     started = time.time()
     args.peak_probes = {}
-    measure_peaks(args)
+    if not cuda:
+        measure_peaks(args)
     meta = machine_meta(args)
-    workloads = []
-    if args.only != "gemms":
-        for spec in specs:
-            workloads.append(prepare_model(spec, args))
-    if args.only != "models":
-        for shape in gemm_shapes:
-            workloads.append(prepare_gemm(shape, args))
-    peers = gemm_peers(args.build_dir)
+    models = [prepare_model(spec, args) for spec in specs] if args.only != "gemms" else []
+    gemms = {d: [prepare_gemm(shape, args, d) for shape in gemm_shapes] if args.only != "models" else []
+             for d in args.dtypes}
+    mode = CudaMode(args) if cuda else CpuMode(args)
 
     results = []
-    for threads in args.threads:
+    for setting in mode.settings():
+        workloads = models + gemms[setting.get("dtype", "f32")]
         for i, w in enumerate(workloads):
-            log(f"== {threads} thread(s): {w.kind} {w.name} ({i + 1}/{len(workloads)})")
+            log(f"== {mode.heading(setting)}: {w.kind} {w.name} ({i + 1}/{len(workloads)})")
             try:
-                results.append(measure(w, threads, args, peers))
+                results.append(measure(w, setting, args, mode))
             except Exception as e:  # noqa: BLE001 - never lose the other workloads' results
-                log(f"[{threads}t {w.name}] failed: {type(e).__name__}: {e}")
+                log(f"[{mode.tag(setting)} {w.name}] failed: {type(e).__name__}: {e}")
                 w.error = f"{type(e).__name__}: {e}"
-                results.append(measure(w, threads, args, peers))
+                results.append(measure(w, setting, args, mode))
 
-    text, md = report(results, args, meta)
+    if cuda:
+        text, md = cuda_bench.report(results, args, meta, mode.runners_of)
+        summary = cuda_bench.summary(results, args)
+    else:
+        text, md = report(results, args, meta, mode)
+        summary = {}
+        for threads in args.threads:
+            models = [e for e in results if e["threads"] == threads and e["kind"] == "model"]
+            gemms = [e for e in results if e["threads"] == threads and e["kind"] == "gemm"]
+            summary[str(threads)] = {
+                "models_geomean_ratio_ort": geomean([e["ratio_ort"] for e in models]),
+                "models_geomean_ratio_best": geomean([e["ratio_best"] for e in models]),
+                "gemms_geomean_ratio_best": geomean([e["ratio_best"] for e in gemms])}
     print(text, flush=True)
-    summary = {}
-    for threads in args.threads:
-        models = [e for e in results if e["threads"] == threads and e["kind"] == "model"]
-        gemms = [e for e in results if e["threads"] == threads and e["kind"] == "gemm"]
-        summary[str(threads)] = {
-            "models_geomean_ratio_ort": geomean([e["ratio_ort"] for e in models]),
-            "models_geomean_ratio_best": geomean([e["ratio_best"] for e in models]),
-            "gemms_geomean_ratio_best": geomean([e["ratio_best"] for e in gemms])}
     meta["wall_s"] = round(time.time() - started, 1)
     out = {"meta": meta, "summary": summary, "results": results}
     json_path = Path(args.json)
