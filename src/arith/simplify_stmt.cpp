@@ -1,6 +1,8 @@
 // The statement simplifier (see simplify.h): walks statements, keeping a BoundAnalyzer in step
 // with the variables in scope, simplifies every expression with it, and removes control flow
 // that the simplified conditions and extents decide.
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "taskmap/arith/simplify.h"
@@ -55,11 +57,28 @@ class StmtSimplifier : public ir::IRMutator {
   explicit StmtSimplifier(BoundAnalyzer bounds) : bounds_(std::move(bounds)) {}
 
   using ir::IRMutator::mutate;
-  Expr mutate(const Expr& e) override { return simplify(e, &bounds_); }
+  Expr mutate(const Expr& e) override {
+    return simplify(registers_.empty() ? e : fold_register_indices(e), &bounds_);
+  }
 
  protected:
   // Binding occurrences stay variables.
   Var mutate_binding(const Var& v) override { return v; }
+
+  Stmt mutate_Declare(const ir::DeclareNode* op, const Stmt& self) override {
+    if (op->scope == ir::StorageScope::local && op->var.type().is_tensor())
+      registers_.insert(op->var.get());
+    return ir::IRMutator::mutate_Declare(op, self);
+  }
+
+  Stmt mutate_Store(const ir::StoreNode* op, const Stmt& self) override {
+    if (!registers_.count(op->buffer.get()) || op->indices.size() != 1)
+      return ir::IRMutator::mutate_Store(op, self);
+    Expr index = mutate(register_index(op->indices[0]));
+    Expr value = mutate(op->value);
+    if (index.same_as(op->indices[0]) && value.same_as(op->value)) return self;
+    return ir::store(op->buffer, {index}, value);
+  }
 
   Stmt mutate_Assign(const ir::AssignNode* op, const Stmt& self) override {
     Expr value = mutate(op->value);
@@ -106,7 +125,10 @@ class StmtSimplifier : public ir::IRMutator {
     {
       Scope scope(bounds_);
       if (is_int_scalar(value) && is_int_scalar(op->var)) scope.bind(op->var, bounds_.bound(value));
+      const bool arithmetic = is_int_scalar(op->var) && is_index_arithmetic(value);
+      if (arithmetic) let_values_[op->var.get()] = value;
       body = mutate(op->body);
+      if (arithmetic) let_values_.erase(op->var.get());
     }
     if (value.same_as(op->value) && body.same_as(op->body)) return self;
     return ir::let_stmt(op->var, value, body);
@@ -139,6 +161,66 @@ class StmtSimplifier : public ir::IRMutator {
   }
 
  private:
+  // Integer arithmetic over variables and constants (no loads or calls).
+  static bool is_index_arithmetic(const Expr& e) {
+    bool pure = true;
+    ir::post_order_visit(e, [&](const Expr& x) {
+      const ir::NodeKind k = x.kind();
+      pure &= (k == ir::NodeKind::IntImm || k == ir::NodeKind::Var || k == ir::NodeKind::Binary ||
+               k == ir::NodeKind::Unary) &&
+              is_int_scalar(x);
+    });
+    return pure;
+  }
+
+  // A register array's element index as a constant where it is one: unrolled loops leave each
+  // copy's task coordinates in lets (`i = t / 64 * 64 + t / 4 % 8 + 56`), and a layout that
+  // mirrors a task mapping reads back only their repeat part (`i / 16 % 4`), which is constant
+  // but not visible without the lets' values. A register array indexed by a variable lives in
+  // local memory, so the index is tried with the let values substituted and kept only when
+  // that folds it to a constant.
+  Expr register_index(const Expr& index) {
+    if (ir::as_const_int(index) != nullptr || let_values_.empty()) return index;
+    Expr expanded = index;
+    for (int round = 0; round < 4; ++round) {
+      std::vector<std::pair<Var, Expr>> map;
+      for (const Var& v : ir::free_vars(expanded)) {
+        auto it = let_values_.find(v.get());
+        if (it != let_values_.end()) map.emplace_back(v, it->second);
+      }
+      if (map.empty()) break;
+      expanded = ir::substitute(expanded, map);
+    }
+    Expr folded = simplify(expanded, &bounds_);
+    return ir::as_const_int(folded) != nullptr ? folded : index;
+  }
+
+  // `e` with the indices of its loads from and addresses into register arrays folded.
+  Expr fold_register_indices(const Expr& e) {
+    class Folder : public ir::IRMutator {
+     public:
+      explicit Folder(StmtSimplifier& s) : s_(s) {}
+
+     protected:
+      Expr mutate_Load(const ir::LoadNode* op, const Expr& self) override {
+        if (!s_.registers_.count(op->buffer.get()) || op->indices.size() != 1)
+          return ir::IRMutator::mutate_Load(op, self);
+        Expr index = s_.register_index(op->indices[0]);
+        return index.same_as(op->indices[0]) ? self : ir::load(op->buffer, {index});
+      }
+      Expr mutate_Address(const ir::AddressNode* op, const Expr& self) override {
+        if (!s_.registers_.count(op->buffer.get()) || op->indices.size() != 1)
+          return ir::IRMutator::mutate_Address(op, self);
+        Expr index = s_.register_index(op->indices[0]);
+        return index.same_as(op->indices[0]) ? self : ir::address(op->buffer, {index});
+      }
+
+     private:
+      StmtSimplifier& s_;
+    };
+    return Folder(*this).mutate(e);
+  }
+
   // Narrows, within `scope`, the bounds of bound variables that `cond == truth` constrains.
   // Only variables that already have a binding are narrowed: those are immutable (loop, let and
   // mapping variables), so the fact holds throughout the branch.
@@ -202,6 +284,8 @@ class StmtSimplifier : public ir::IRMutator {
   }
 
   BoundAnalyzer bounds_;
+  std::unordered_set<const ir::ExprNode*> registers_;         // local arrays declared so far
+  std::unordered_map<const ir::ExprNode*, Expr> let_values_;  // integer lets in scope
 };
 
 }  // namespace

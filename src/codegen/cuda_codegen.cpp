@@ -38,6 +38,98 @@ __device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + expf(-
 __device__ __forceinline__ double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 }  // namespace tm
 )"},
+      {"vec", R"(namespace tm {
+// A register of N lanes moved by one load or store (ld.global.v4 for 16 bytes); the address
+// must be aligned to the whole vector.
+template <typename T, int N>
+struct alignas(sizeof(T) * N) vec {
+  T v[N];
+};
+template <typename V, typename T>
+__device__ __forceinline__ V vec_load(const T* p) { return *reinterpret_cast<const V*>(p); }
+template <typename T, typename V>
+__device__ __forceinline__ void vec_store(T* p, V v) { *reinterpret_cast<V*>(p) = v; }
+}  // namespace tm
+)"},
+      // Inline PTX for sm_80+: asynchronous copies, ldmatrix and mma.sync (primitive.cpp says
+      // what each does). A host emulator of CUDA defines TM_PTX_EMULATED and brings its own.
+      {"ptx", R"(#ifndef TM_PTX_EMULATED
+namespace tm_ptx {
+__device__ __forceinline__ unsigned shared_address(const void* p) {
+  return static_cast<unsigned>(__cvta_generic_to_shared(p));
+}
+__device__ __forceinline__ void cp_async_16(void* dst, const void* src, int src_bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
+               :: "r"(shared_address(dst)), "l"(src), "r"(src_bytes) : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() {
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+}
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" :: "n"(N) : "memory");
+}
+__device__ __forceinline__ void ldmatrix_x1(void* dst, const void* src) {
+  unsigned* r = static_cast<unsigned*>(dst);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x1.shared.b16 {%0}, [%1];\n"
+               : "=r"(r[0]) : "r"(shared_address(src)));
+}
+__device__ __forceinline__ void ldmatrix_x2(void* dst, const void* src) {
+  unsigned* r = static_cast<unsigned*>(dst);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];\n"
+               : "=r"(r[0]), "=r"(r[1]) : "r"(shared_address(src)));
+}
+__device__ __forceinline__ void ldmatrix_x4(void* dst, const void* src) {
+  unsigned* r = static_cast<unsigned*>(dst);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(src)));
+}
+__device__ __forceinline__ void ldmatrix_x1_trans(void* dst, const void* src) {
+  unsigned* r = static_cast<unsigned*>(dst);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x1.trans.shared.b16 {%0}, [%1];\n"
+               : "=r"(r[0]) : "r"(shared_address(src)));
+}
+__device__ __forceinline__ void ldmatrix_x2_trans(void* dst, const void* src) {
+  unsigned* r = static_cast<unsigned*>(dst);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0, %1}, [%2];\n"
+               : "=r"(r[0]), "=r"(r[1]) : "r"(shared_address(src)));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(void* dst, const void* src) {
+  unsigned* r = static_cast<unsigned*>(dst);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(src)));
+}
+// m16n8k16 with f16 or bf16 registers, m16n8k8 with f32 ones rounded to tf32.
+#define TM_PTX_MMA_16BIT(T, NAME)                                                           \
+  __device__ __forceinline__ void mma_sync(float* d, const T* a, const T* b, const float* c) { \
+    const unsigned* x = reinterpret_cast<const unsigned*>(a);                               \
+    const unsigned* y = reinterpret_cast<const unsigned*>(b);                               \
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32." NAME "." NAME                       \
+                 ".f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%10, %11, %12, %13};\n"  \
+                 : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])                              \
+                 : "r"(x[0]), "r"(x[1]), "r"(x[2]), "r"(x[3]), "r"(y[0]), "r"(y[1]),           \
+                   "f"(c[0]), "f"(c[1]), "f"(c[2]), "f"(c[3]));                                \
+  }
+TM_PTX_MMA_16BIT(__half, "f16")
+TM_PTX_MMA_16BIT(__nv_bfloat16, "bf16")
+#undef TM_PTX_MMA_16BIT
+__device__ __forceinline__ unsigned to_tf32(float x) {
+  unsigned r;
+  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
+  return r;
+}
+__device__ __forceinline__ void mma_sync(float* d, const float* a, const float* b,
+                                         const float* c) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+      "{%8, %9}, {%10, %11, %12, %13};\n"
+      : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+      : "r"(to_tf32(a[0])), "r"(to_tf32(a[1])), "r"(to_tf32(a[2])), "r"(to_tf32(a[3])),
+        "r"(to_tf32(b[0])), "r"(to_tf32(b[1])), "f"(c[0]), "f"(c[1]), "f"(c[2]), "f"(c[3]));
+}
+}  // namespace tm_ptx
+#endif
+)"},
       {"failure",
        R"(// The first failed assertion of a launch: its number + 1 (0 while none failed). The host reads
 // and clears it after a launch; the messages are in the generator's list.
@@ -149,6 +241,8 @@ CudaSource CudaPrinter::generate(const Module& module) {
   }
 
   std::string text = header_comment(module, target_.str()) + "\n";
+  // (The PTX helpers overload mma_sync on both 16-bit types.)
+  if (required_helpers_.count("ptx")) required_helpers_.insert({"fp16", "bf16"});
   if (required_helpers_.count("fp16")) text += "#include <cuda_fp16.h>\n";
   if (required_helpers_.count("bf16")) text += "#include <cuda_bf16.h>\n";
   if (required_helpers_.count("fp16") || required_helpers_.count("bf16")) text += "\n";

@@ -113,8 +113,14 @@ std::string CudaPrinter::half_type_name(DType dtype) {
 }
 
 std::string CudaPrinter::vector_type_name(DType dtype) {
-  TM_UNREACHABLE() << "vector dtype " << dtype.name() << " has no CUDA spelling (in kernel "
-                   << function_name_ << ")";
+  // Whole loads and stores of up to 16 bytes (ld.global.v4 and the like); a thread computes
+  // scalars, so nothing else is spelled for vectors.
+  const int lanes = dtype.lanes();
+  TM_ASSERT(std::has_single_bit(static_cast<unsigned>(lanes)) && dtype.bytes() <= 16)
+      << "vector dtype " << dtype.name() << " has no CUDA spelling (in kernel " << function_name_
+      << "): at most 16 bytes, a power of two lanes";
+  required_helpers_.insert("vec");
+  return "tm::vec<" + dtype_name(dtype.element()) + ", " + std::to_string(lanes) + ">";
 }
 
 CExpr CudaPrinter::print_broadcast(DType vector_dtype, const CExpr&) {
@@ -200,6 +206,18 @@ CExpr CudaPrinter::print_call(const CallNode* op) {
   }
   if (name == "atomic_add")
     return {"atomicAdd(" + args.at(0).text + ", " + args.at(1).text + ")", kPostfix};
+  if (name == "vec_load")
+    return {"tm::vec_load<" + vector_type_name(op->type.dtype()) + ">(" + args.at(0).text + ")",
+            kPostfix};
+  if (name == "vec_store") {
+    vector_type_name(op->args.at(1).dtype());  // checks the dtype, brings the helpers
+    return {"tm::vec_store(" + args.at(0).text + ", " + args.at(1).text + ")", kPostfix};
+  }
+  if (name == "vec_extract")
+    return {wrap(args.at(0), kPostfix) + ".v[" + args.at(1).text + "]", kPostfix};
+  if (name == "cp_async_16" || name == "cp_async_commit" || name == "cp_async_wait" ||
+      name == "ldmatrix" || name == "mma_sync")
+    return print_ptx_call(op, args);
   if (name == "min" || name == "max") {
     TM_ASSERT(args.size() == 2) << "primitive '" << name << "' takes two arguments";
     return print_binary_function(name == "min" ? BinaryOp::min : BinaryOp::max, op->type.dtype(),
@@ -213,6 +231,39 @@ CExpr CudaPrinter::print_call(const CallNode* op) {
     return print_math(name, op->args[0].dtype(), args);
   TM_UNREACHABLE() << "primitive '" << name << "' has no CUDA spelling (in kernel "
                    << function_name_ << ")";
+}
+
+CExpr CudaPrinter::print_ptx_call(const CallNode* op, const std::vector<CExpr>& args) {
+  const std::string& name = op->callee->name;
+  TM_ASSERT(target_.sm >= 80) << "kernel " << function_name_ << " calls " << name
+                              << ", which needs sm_80 or newer (the target is " << target_.arch()
+                              << ")";
+  required_helpers_.insert("ptx");
+  auto constant = [&](size_t i) {
+    const auto* imm = op->args.at(i).as<IntImmNode>();
+    TM_ASSERT(imm != nullptr) << "kernel " << function_name_ << ": argument " << i << " of " << name
+                              << " must be a constant";
+    return imm->value;
+  };
+  auto call_of = [&](const std::string& callee, size_t count) {
+    std::string list;
+    for (size_t i = 0; i < count; ++i) list += (i > 0 ? ", " : "") + args.at(i).text;
+    return CExpr{"tm_ptx::" + callee + "(" + list + ")", kPostfix};
+  };
+  if (name == "cp_async_16") return call_of("cp_async_16", 3);
+  if (name == "cp_async_commit") return call_of("cp_async_commit", 0);
+  if (name == "cp_async_wait")
+    return {"tm_ptx::cp_async_wait<" + std::to_string(constant(0)) + ">()", kPostfix};
+  if (name == "ldmatrix") {
+    const int64_t count = constant(2), trans = constant(3);
+    TM_ASSERT((count == 1 || count == 2 || count == 4) && (trans == 0 || trans == 1))
+        << "kernel " << function_name_ << ": ldmatrix loads 1, 2 or 4 matrices";
+    return call_of("ldmatrix_x" + std::to_string(count) + (trans ? "_trans" : ""), 2);
+  }
+  const DType a = op->args.at(1).dtype();
+  TM_ASSERT(a == f16 || a == bf16 || a == f32)
+      << "kernel " << function_name_ << ": mma_sync on " << a.name() << " registers";
+  return call_of("mma_sync", 4);
 }
 
 CExpr CudaPrinter::print_cast(const Type& to, const Expr& value) {

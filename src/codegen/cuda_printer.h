@@ -35,6 +35,8 @@ class CudaPrinter : public CPrinter {
   std::vector<std::string> loop_pragmas(const ir::ForNode* op) override;
 
  private:
+  // cp.async, ldmatrix and mma.sync: inline PTX behind the prelude's tm_ptx functions.
+  CExpr print_ptx_call(const ir::CallNode* op, const std::vector<CExpr>& args);
   CExpr print_math(const std::string& name, ir::DType dtype, const std::vector<CExpr>& args);
   // `x` (of `dtype`) as a float where dtype is f16 / bf16, else unchanged.
   CExpr widened(ir::DType dtype, const CExpr& x);

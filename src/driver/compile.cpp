@@ -13,6 +13,7 @@
 #include "taskmap/schedules/gemm_cpu.h"
 #include "taskmap/schedules/matmul_cpu.h"
 #include "taskmap/schedules/matmul_cuda.h"
+#include "taskmap/schedules/matmul_mma_cuda.h"
 #include "taskmap/schedules/pool_cpu.h"
 #include "taskmap/schedules/softmax_cpu.h"
 #include "taskmap/schedules/warp_rows_cuda.h"
@@ -62,6 +63,7 @@ ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target) {
 }
 
 ir::Module implement_cuda(const ir::Task& task, const CudaTarget& target) {
+  if (auto module = schedules::matmul_mma_cuda(task, target)) return *module;
   if (auto module = schedules::matmul_cuda(task, target)) return *module;
   if (auto module = schedules::softmax_cuda(task, target)) return *module;
   if (auto module = schedules::row_reduce_cuda(task, target)) return *module;

@@ -83,6 +83,25 @@ std::vector<Primitive>& table() {
       {"warp_shuffle_down", 2, R::same_as_first_arg, false},
       {"warp_shuffle_xor", 2, R::same_as_first_arg, false},
       {"atomic_add", 2, R::void_, false},
+      // CUDA sm_80+ asynchronous copies: cp_async_16(shared address, global address, src_bytes)
+      // copies 16 bytes from global to shared memory without staging them in registers, filling
+      // past the first src_bytes (0 or 16) with zeros (an out-of-bounds chunk reads nothing);
+      // cp_async_commit() closes the thread's group of copies issued so far; cp_async_wait(n)
+      // waits until at most n (a constant) of its groups are still in flight.
+      {"cp_async_16", 3, R::void_, false},
+      {"cp_async_commit", 0, R::void_, false},
+      {"cp_async_wait", 1, R::void_, false},
+      // ldmatrix(register address, shared address, count, trans): the warp loads `count` (1, 2
+      // or 4, a constant) 8x8 matrices of 16-bit elements from shared memory; lane l gives the
+      // address of row l % 8 of matrix l / 8 and receives, in register j (two elements), row
+      // l / 4, columns 2 (l % 4) and 2 (l % 4) + 1 of matrix j — of its transpose when trans is
+      // 1. The register address points at 2 * count consecutive 16-bit elements.
+      {"ldmatrix", 4, R::void_, false},
+      // mma_sync(d, a, b, c): one warp-wide tensor-core product D = A B + C with f32 C and D of
+      // 16x8 (four per lane), by the element type of A's registers: f16 or bf16, A 16x16 (eight
+      // per lane) and B 16x8 (four); f32, rounded to tf32, A 16x8 (four) and B 8x8 (two). Each
+      // argument is the address of the lane's registers, in the PTX ISA's fragment order.
+      {"mma_sync", 4, R::void_, false},
   };
   return primitives;
 }

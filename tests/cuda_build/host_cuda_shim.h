@@ -6,10 +6,15 @@
 // thread each, so barriers, shuffles and shared memory behave as on a GPU (a missing barrier is
 // a real race here too). Shared arrays become function statics: one copy, used by the block
 // running now. A thread that returns leaves the block's barriers (arrive_and_drop), as an exited
-// GPU thread stops counting at bar.sync. Not emulated: timing, memory coalescing, bank
+// GPU thread stops counting at bar.sync. Warp-wide PTX (ldmatrix, mma.sync) gathers every lane's
+// operands and computes what the PTX ISA says each lane receives; cp.async copies at once (the
+// waits have nothing left to wait for). Not emulated: timing, memory coalescing, bank
 // conflicts, anything taskmap does not generate.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <math.h>
 
+#include <array>
 #include <atomic>
 #include <barrier>
 #include <cmath>
@@ -48,6 +53,7 @@ struct Block {
   std::unique_ptr<std::barrier<>> all;
   std::vector<std::unique_ptr<std::barrier<>>> warps;
   std::vector<uint64_t> slots;
+  std::vector<std::array<uint32_t, 16>> wide_slots;  // warp-wide PTX operands
 };
 inline Block* running = nullptr;
 
@@ -66,6 +72,18 @@ T exchange(T value, Pick pick) {
   T out;
   std::memcpy(&out, &other, sizeof(T));
   return out;
+}
+
+// Every lane of the warp publishes up to 16 words; returns all 32 lanes' words.
+inline std::array<std::array<uint32_t, 16>, 32> gather_warp(const std::array<uint32_t, 16>& mine) {
+  Block& b = *running;
+  const unsigned t = threadIdx.x, warp = t / 32;
+  b.wide_slots[t] = mine;
+  b.warps[warp]->arrive_and_wait();
+  std::array<std::array<uint32_t, 16>, 32> all;
+  for (unsigned lane = 0; lane < 32; ++lane) all[lane] = b.wide_slots[warp * 32 + lane];
+  b.warps[warp]->arrive_and_wait();
+  return all;
 }
 
 template <typename... P, size_t... I>
@@ -87,6 +105,7 @@ int launch(void (*kernel)(P...), void* const* args) {
     for (unsigned w = 0; w * 32 < block; ++w)
       state.warps.push_back(std::make_unique<std::barrier<>>(std::min(32u, block - w * 32)));
     state.slots.resize(block);
+    state.wide_slots.resize(block);
     running = &state;
     std::vector<std::thread> threads;
     for (unsigned t = 0; t < block; ++t) {
@@ -147,6 +166,153 @@ inline float rsqrtf(float x) {
 inline double rsqrt(double x) {
   return 1.0 / std::sqrt(x);
 }
+
+#define TM_PTX_EMULATED
+namespace tm_ptx {
+
+inline void cp_async_16(void* dst, const void* src, int src_bytes) {
+  std::memset(dst, 0, 16);
+  std::memcpy(dst, src, static_cast<size_t>(src_bytes));
+}
+inline void cp_async_commit() {}
+template <int N>
+void cp_async_wait() {}
+
+// Lane l gives the row address l % 8 of matrix l / 8; register j of lane l holds row l / 4,
+// columns 2 (l % 4) + {0, 1} of matrix j (of its transpose with `trans`).
+inline void ldmatrix(void* dst, const void* src, int count, bool trans) {
+  std::array<uint32_t, 16> mine{};
+  const auto address = reinterpret_cast<uintptr_t>(src);
+  mine[0] = static_cast<uint32_t>(address);
+  mine[1] = static_cast<uint32_t>(static_cast<uint64_t>(address) >> 32);
+  const auto all = tm_host::gather_warp(mine);
+  auto row = [&](unsigned lane) {
+    return reinterpret_cast<const uint16_t*>(
+        static_cast<uintptr_t>(all[lane][0] | static_cast<uint64_t>(all[lane][1]) << 32));
+  };
+  const unsigned l = threadIdx.x % 32;
+  auto* out = static_cast<uint16_t*>(dst);
+  for (int j = 0; j < count; ++j) {
+    for (unsigned e = 0; e < 2; ++e) {
+      out[2 * j + e] =
+          trans ? row(8 * j + 2 * (l % 4) + e)[l / 4] : row(8 * j + l / 4)[2 * (l % 4) + e];
+    }
+  }
+}
+inline void ldmatrix_x1(void* d, const void* s) {
+  ldmatrix(d, s, 1, false);
+}
+inline void ldmatrix_x2(void* d, const void* s) {
+  ldmatrix(d, s, 2, false);
+}
+inline void ldmatrix_x4(void* d, const void* s) {
+  ldmatrix(d, s, 4, false);
+}
+inline void ldmatrix_x1_trans(void* d, const void* s) {
+  ldmatrix(d, s, 1, true);
+}
+inline void ldmatrix_x2_trans(void* d, const void* s) {
+  ldmatrix(d, s, 2, true);
+}
+inline void ldmatrix_x4_trans(void* d, const void* s) {
+  ldmatrix(d, s, 4, true);
+}
+
+inline float f32_of(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+inline uint32_t bits_of(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof f);
+  return bits;
+}
+
+// The product of the warp's fragments: `a_value(lane, i)` is element i of the lane's A
+// registers, with (row, column) from `a_at`, likewise B; C and D are 16 x 8.
+template <typename AValue, typename AAt, typename BValue, typename BAt>
+void mma(float* d, int k_size, int a_count, AValue a_value, AAt a_at, int b_count, BValue b_value,
+         BAt b_at, const std::array<uint32_t, 16>& mine) {
+  const auto all = tm_host::gather_warp(mine);
+  float a[16][16] = {}, b[16][8] = {}, acc[16][8] = {};
+  for (unsigned lane = 0; lane < 32; ++lane) {
+    const unsigned g = lane / 4, t = lane % 4;
+    for (int i = 0; i < a_count; ++i) {
+      auto [r, k] = a_at(g, t, i);
+      a[r][k] = a_value(all[lane], i);
+    }
+    for (int i = 0; i < b_count; ++i) {
+      auto [k, n] = b_at(g, t, i);
+      b[k][n] = b_value(all[lane], i);
+    }
+    for (int i = 0; i < 4; ++i) acc[g + 8 * (i / 2)][2 * t + i % 2] = f32_of(all[lane][6 + i]);
+  }
+  const unsigned l = threadIdx.x % 32, g = l / 4, t = l % 4;
+  for (int i = 0; i < 4; ++i) {
+    const unsigned r = g + 8 * (i / 2), n = 2 * t + i % 2;
+    float sum = acc[r][n];
+    for (int k = 0; k < k_size; ++k) sum += a[r][k] * b[k][n];
+    d[i] = sum;
+  }
+}
+
+// Words 0-3: A's registers, 4-5: B's, 6-9: C.
+template <typename T>
+std::array<uint32_t, 16> operands(const T* a, int a_words, const T* b, int b_words,
+                                  const float* c) {
+  std::array<uint32_t, 16> mine{};
+  std::memcpy(mine.data(), a, 4 * static_cast<size_t>(a_words));
+  std::memcpy(mine.data() + 4, b, 4 * static_cast<size_t>(b_words));
+  std::memcpy(mine.data() + 6, c, 16);
+  return mine;
+}
+
+template <typename Half>
+void mma_16bit(float* d, const Half* a, const Half* b, const float* c) {
+  auto half_at = [](const std::array<uint32_t, 16>& words, int i) {
+    Half h;
+    const uint16_t bits = static_cast<uint16_t>(words[i / 2] >> (16 * (i % 2)));
+    std::memcpy(&h, &bits, sizeof h);
+    return static_cast<float>(h);
+  };
+  mma(
+      d, 16, 8, half_at,
+      [](unsigned g, unsigned t, int i) {
+        return std::pair<unsigned, unsigned>(g + 8 * ((i / 2) % 2), 2 * t + i % 2 + 8 * (i / 4));
+      },
+      4, [&](const std::array<uint32_t, 16>& w, int i) { return half_at(w, 8 + i); },
+      [](unsigned g, unsigned t, int i) {
+        return std::pair<unsigned, unsigned>(2 * t + i % 2 + 8 * (i / 2), g);
+      },
+      operands(a, 4, b, 2, c));
+}
+inline void mma_sync(float* d, const __half* a, const __half* b, const float* c) {
+  mma_16bit(d, a, b, c);
+}
+inline void mma_sync(float* d, const __nv_bfloat16* a, const __nv_bfloat16* b, const float* c) {
+  mma_16bit(d, a, b, c);
+}
+// cvt.rna.tf32.f32: 10 mantissa bits, to nearest, ties away from zero.
+inline float to_tf32(float x) {
+  if (!std::isfinite(x)) return x;
+  return f32_of((bits_of(x) + 0x1000u) & 0xffffe000u);
+}
+inline void mma_sync(float* d, const float* a, const float* b, const float* c) {
+  auto tf32_at = [](const std::array<uint32_t, 16>& words, int i) {
+    return to_tf32(f32_of(words[i]));
+  };
+  mma(
+      d, 8, 4, tf32_at,
+      [](unsigned g, unsigned t, int i) {
+        return std::pair<unsigned, unsigned>(g + 8 * (i % 2), t + 4 * (i / 2));
+      },
+      2, [&](const std::array<uint32_t, 16>& w, int i) { return tf32_at(w, 4 + i); },
+      [](unsigned g, unsigned t, int i) { return std::pair<unsigned, unsigned>(t + 4 * i, g); },
+      operands(a, 4, b, 2, c));
+}
+
+}  // namespace tm_ptx
 
 // After every header: the generated code's own `tm` namespace would clash with C's struct tm,
 // and GCC takes `alignas` only at the start of a declaration (`__shared__` puts `static` first).

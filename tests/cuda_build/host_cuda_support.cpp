@@ -1,5 +1,9 @@
 #include "cuda_build/host_cuda_support.h"
 
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
 #include <string>
 
 #include "ops/ops_support.h"
@@ -9,6 +13,7 @@
 #include "taskmap/error.h"
 #include "taskmap/passes/pipeline.h"
 #include "taskmap/runtime/file_io.h"
+#include "taskmap/runtime/ndarray.h"
 
 namespace taskmap::testing {
 
@@ -28,7 +33,7 @@ void run_cuda_on_host(const ir::Module& scheduled, const CudaTarget& target,
   if (has_failure)
     text += "extern \"C\" int taskmap_entry_tm_host_failure(void* const*) { return tm_failure; }\n";
   build::BuildOptions options;
-  options.extra_flags = {"-std=c++20", "-pthread", "-O1"};
+  options.extra_flags = {"-std=c++20", "-pthread", "-O1", "-I" TASKMAP_CUDA_INCLUDE_DIR};
   const auto library = build::build_shared_objects({{scheduled.name + "_host", text}}, options)[0];
   for (const ir::Function& f : scheduled.functions) {
     TM_ASSERT(f->params.size() == buffers.size())
@@ -51,23 +56,60 @@ void run_cuda_on_host(const ir::Module& scheduled, const CudaTarget& target,
 }
 
 void expect_emulated_matches_cpu(const ir::Task& task, const ir::Module& scheduled,
-                                 const CudaTarget& target, const std::string& what) {
+                                 const CudaTarget& target, const std::string& what, double rtol) {
   const std::vector<ir::Var> params = task.params();
   const size_t num_inputs = task.inputs().size();
-  std::vector<std::vector<float>> cpu(params.size()), emulated(params.size());
+  // Buffers of each parameter's dtype: inputs random (the same on both sides), outputs NaN.
+  std::vector<NDArray> cpu, emulated;
   for (size_t i = 0; i < params.size(); ++i) {
-    const int64_t n = params[i].type().numel();
-    cpu[i] = i < num_inputs ? random_data(n) : poisoned(n);
-    emulated[i] = i < num_inputs ? cpu[i] : poisoned(n);
+    const ir::Type& type = params[i].type();
+    NDArray data(type.dtype(), type.shape());
+    const std::vector<float> values =
+        i < num_inputs ? random_data(data.numel()) : poisoned(data.numel());
+    for (int64_t j = 0; j < data.numel(); ++j) data.set_double(j, values[j]);
+    cpu.push_back(data.clone());
+    emulated.push_back(data);
   }
   std::vector<void*> cpu_args, emulated_args;
-  for (auto& data : cpu) cpu_args.push_back(data.data());
-  for (auto& data : emulated) emulated_args.push_back(data.data());
+  for (NDArray& data : cpu) cpu_args.push_back(data.raw());
+  for (NDArray& data : emulated) emulated_args.push_back(data.raw());
   compile_all_auto({task})[0](cpu_args);
   run_cuda_on_host(scheduled, target, emulated_args);
   for (size_t i = num_inputs; i < params.size(); ++i) {
-    expect_close(emulated[i], std::vector<double>(cpu[i].begin(), cpu[i].end()),
-                 what + " output " + std::to_string(i - num_inputs), 1e-5);
+    std::vector<float> actual;
+    std::vector<double> expected;
+    for (int64_t j = 0; j < cpu[i].numel(); ++j) {
+      actual.push_back(static_cast<float>(emulated[i].get_double(j)));
+      expected.push_back(cpu[i].get_double(j));
+    }
+    expect_close(actual, expected, what + " output " + std::to_string(i - num_inputs), rtol);
+  }
+}
+
+std::vector<std::string> variable_register_indices(const std::string& source,
+                                                   const std::vector<std::string>& arrays) {
+  std::vector<std::string> out;
+  for (const std::string& name : arrays) {
+    const std::regex access("\\b" + name + "\\[([^\\]]*)\\]");
+    for (auto it = std::sregex_iterator(source.begin(), source.end(), access);
+         it != std::sregex_iterator(); ++it) {
+      const std::string index = (*it)[1];
+      if (index.find_first_not_of("0123456789") != std::string::npos) out.push_back(it->str());
+    }
+  }
+  return out;
+}
+
+void expect_cubins_without_warnings(const std::vector<build::CudaCompileJob>& jobs) {
+  for (const char* arch : {"cuda:sm_80", "cuda:sm_90"}) {
+    build::CudaBuildOptions options;
+    options.target = CudaTarget::parse(arch);
+    const std::vector<build::Cubin> cubins = build::build_cubins(jobs, options);
+    ASSERT_EQ(cubins.size(), jobs.size());
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      EXPECT_EQ(cubins[i].warnings, "") << jobs[i].name << " for " << arch;
+      EXPECT_GT(std::filesystem::file_size(cubins[i].path), 0u) << jobs[i].name;
+    }
   }
 }
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "taskmap/build/cuda_compiler.h"
 #include "taskmap/ir/compute.h"
-
 #include "taskmap/ir/stmt.h"
 #include "taskmap/target.h"
 
@@ -20,9 +20,19 @@ void run_cuda_on_host(const ir::Module& scheduled, const CudaTarget& target,
                       const std::vector<void*>& buffers);
 
 // Runs `scheduled` (a CUDA module for `task`) on the emulator and the task's CPU kernel
-// (auto-scheduled) on the same random inputs, the emulated outputs poisoned with NaN first, and
-// expects every output to agree.
+// (auto-scheduled) on the same random inputs of the parameters' dtypes, the emulated outputs
+// poisoned with NaN first, and expects every output to agree within `rtol` (expect_close).
 void expect_emulated_matches_cpu(const ir::Task& task, const ir::Module& scheduled,
-                                 const CudaTarget& target, const std::string& what);
+                                 const CudaTarget& target, const std::string& what,
+                                 double rtol = 1e-5);
+
+// The accesses in CUDA `source` to the named register arrays whose index is not a literal
+// ("acc[i / 16 % 4 * 32]"): such an array lives in local memory, not in registers.
+std::vector<std::string> variable_register_indices(const std::string& source,
+                                                   const std::vector<std::string>& arrays);
+
+// Builds `jobs` with NVRTC for sm_80 and sm_90 (through the cache) and expects a non-empty cubin
+// without warnings for each.
+void expect_cubins_without_warnings(const std::vector<build::CudaCompileJob>& jobs);
 
 }  // namespace taskmap::testing

@@ -287,6 +287,27 @@ TEST_F(SimplifyStmtTest, LetAndMappingVariables) {
   EXPECT_TRUE(simplifies_to(mapped, for_mapping({i, j}, mapping, m, store(a, {i * 8 + j}, zero))));
 }
 
+// A register array read at an unrolled copy's task coordinates: the coordinates' lets are
+// substituted where that makes the element index a constant (else the array would live in
+// local memory), and kept where it does not.
+TEST_F(SimplifyStmtTest, RegisterIndicesFoldThroughCoordinateLets) {
+  const Var acc = var("acc", Type::tensor(f32, {8}));
+  const Var row = var("row");
+  // row = t / 4 * 4 + 2 for a worker t in [0, 16): the register tile's row row % 4 is 2.
+  const Stmt in = for_loop(
+      t, 16,
+      seq({declare(acc),
+           let_stmt(row, t / 4 * 4 + 2,
+                    seq({store(acc, {row % 4}, zero), store(a, {row}, load(acc, {row % 4 + 4})),
+                         store(acc, {row % 3}, zero)}))}));
+  const Stmt out = for_loop(
+      t, 16,
+      seq({declare(acc), let_stmt(row, t / 4 * 4 + 2,
+                                  seq({store(acc, {2}, zero), store(a, {row}, load(acc, {6})),
+                                       store(acc, {row % 3}, zero)}))}));
+  EXPECT_TRUE(simplifies_to(in, out));
+}
+
 TEST_F(SimplifyStmtTest, FreeVariableFacts) {
   BoundAnalyzer facts;
   facts.bind(m, {1, 4});

@@ -23,9 +23,13 @@ struct GemmForm {
   int64_t batch_size = 1, m_size = 1, n_size = 1, k_size = 1;
 };
 
+// Which outputs a contraction may have: f32 only, or also f16 / bf16 (the factors are then
+// widened to f32 and the epilogue narrows the sum back, as the ONNX lowering writes them).
+enum class GemmOutputs : uint8_t { f32, any_float };
+
 // The form of `task`, or nothing when it is not a contraction this template implements (not
 // f32, several outputs or reductions, factors reading other computes, ...).
-std::optional<GemmForm> analyze_gemm(const ir::Task& task);
+std::optional<GemmForm> analyze_gemm(const ir::Task& task, GemmOutputs outputs = GemmOutputs::f32);
 
 // Binds the form's axes for one element: the batch index, the GEMM row and column and the
 // reduction position (flat indices, unraveled over their axes); an undefined row, column or k

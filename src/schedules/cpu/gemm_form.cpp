@@ -100,10 +100,13 @@ std::optional<Expr> strip_clamps(const Expr& index, int64_t extent,
 
 }  // namespace
 
-std::optional<GemmForm> analyze_gemm(const Task& task) {
+std::optional<GemmForm> analyze_gemm(const Task& task, GemmOutputs outputs) {
   if (task.outputs().size() != 1 || collect_computes(task.outputs()).size() != 1) return {};
   const auto* out = task.outputs()[0].as<ComputeNode>();
-  if (out == nullptr || out->type.dtype() != f32) return {};
+  if (out == nullptr) return {};
+  const DType out_dtype = out->type.dtype();
+  const bool narrow = outputs == GemmOutputs::any_float && (out_dtype == f16 || out_dtype == bf16);
+  if (out_dtype != f32 && !narrow) return {};
   std::vector<const ReduceNode*> reduces;
   post_order_visit(out->value, [&](const Expr& e) {
     if (const auto* r = e.as<ReduceNode>()) reduces.push_back(r);

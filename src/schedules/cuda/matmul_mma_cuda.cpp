@@ -1,0 +1,363 @@
+// The tensor-core matmul CUDA template (matmul_mma_cuda.h): cp.async stages into swizzled
+// shared memory, ldmatrix fragments, mma.sync on accumulators that mirror the C fragment
+// mapping.
+#include "taskmap/schedules/matmul_mma_cuda.h"
+
+#include <algorithm>
+#include <string>
+
+#include "arith/linear.h"
+#include "taskmap/arith/simplify.h"
+#include "taskmap/error.h"
+#include "taskmap/ir/functor.h"
+#include "taskmap/lang/kernel_builder.h"
+#include "taskmap/schedules/auto_scheduler.h"
+
+namespace taskmap::schedules {
+
+using namespace ir;
+using lang::KernelBuilder;
+
+namespace {
+
+constexpr int64_t kChunk = 8;  // 16-bit elements in one 16-byte copy / ldmatrix row
+
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+
+// A factor the copies can read: a load of an f16 / bf16 input widened to f32, whose chunks of
+// eight elements along `along` (a GEMM coordinate) are contiguous and 16-byte aligned.
+struct MmaOperand {
+  const LoadNode* load = nullptr;
+  bool k_contiguous = true;  // chunks run along K (else along N: B stored row by row)
+};
+
+// The load under `factor` = cast(f32, load(x, ...)) with x of f16 / bf16; nullptr otherwise.
+const LoadNode* narrow_load(const Expr& factor) {
+  const auto* widen = factor.as<CastNode>();
+  if (widen == nullptr || widen->type.dtype() != f32) return nullptr;
+  const auto* ld = widen->value.as<LoadNode>();
+  const auto* buffer = ld != nullptr ? ld->buffer.as<VarNode>() : nullptr;
+  if (buffer == nullptr || !buffer->type.is_tensor()) return nullptr;
+  const DType dtype = buffer->type.dtype();
+  return dtype == f16 || dtype == bf16 ? ld : nullptr;
+}
+
+// Whether the load's flat element offset, with the form's coordinates bound to fresh
+// variables, steps by 1 along `along` (which no other term reads) and by multiples of eight
+// otherwise, so that the chunk at an along-coordinate that is a multiple of eight is 16 bytes
+// aligned (given an aligned tensor) and contiguous.
+bool chunks_along(const GemmForm& f, const LoadNode* ld, bool along_k) {
+  const Var batch = var("batch", index_dtype), row = var("row", index_dtype);
+  const Var col = var("col", index_dtype), k = var("k", index_dtype);
+  const Var& along = along_k ? k : col;
+  const std::vector<int64_t>& shape = ld->buffer.type().shape();
+  std::vector<std::pair<Var, Expr>> map = gemm_bindings(f, batch, row, col, k);
+  Expr flat = int_imm(0);
+  int64_t stride = 1;
+  for (size_t d = shape.size(); d-- > 0;) {
+    flat = flat + substitute(ld->indices[d], map) * stride;
+    stride *= shape[d];
+  }
+  std::optional<arith::LinearForm> form = arith::linear_form(arith::simplify(flat));
+  if (!form || form->constant % kChunk != 0) return false;
+  bool steps_by_one = false;
+  for (const arith::LinearTerm& t : form->terms) {
+    if (t.expr.same_as(along)) {
+      steps_by_one = t.coeff == 1;
+      continue;
+    }
+    for (const Var& v : free_vars(t.expr))
+      if (v.same_as(along)) return false;
+    if (t.coeff % kChunk != 0) return false;
+  }
+  return steps_by_one;
+}
+
+struct MmaOperands {
+  MmaOperand a, b;
+};
+
+std::optional<MmaOperands> mma_operands(const GemmForm& f) {
+  MmaOperands out;
+  out.a.load = narrow_load(f.a);
+  out.b.load = narrow_load(f.b);
+  if (out.a.load == nullptr || out.b.load == nullptr ||
+      out.a.load->buffer.type().dtype() != out.b.load->buffer.type().dtype())
+    return {};
+  if (f.k_size % kChunk != 0 || !chunks_along(f, out.a.load, true)) return {};
+  if (f.n_size % kChunk == 0 && chunks_along(f, out.b.load, false)) {
+    out.b.k_contiguous = false;
+  } else if (!chunks_along(f, out.b.load, true)) {
+    return {};
+  }
+  return out;
+}
+
+int64_t blocks_of(const GemmForm& f, const MatmulMmaConfig& c) {
+  return f.batch_size * ceil_div(f.m_size, c.block_m) * ceil_div(f.n_size, c.block_n);
+}
+
+void check_config(const MatmulMmaConfig& c) {
+  const int64_t t = c.threads();
+  const int64_t k_chunks = c.block_k / kChunk, n_chunks = c.block_n / kChunk;
+  TM_USER_CHECK(c.block_m % c.warps_m == 0 && c.block_n % c.warps_n == 0 && c.warp_m() % 16 == 0 &&
+                c.warp_n() % 16 == 0 && c.block_k % 16 == 0 && c.stages >= 2 && t % k_chunks == 0 &&
+                c.block_m % (t / k_chunks) == 0 && c.block_n % (t / k_chunks) == 0 &&
+                t % n_chunks == 0 && c.block_k % (t / n_chunks) == 0)
+      << "matmul_mma_cuda config " << c.str()
+      << ": warp tiles must be multiples of 16 × 16, BK of 16, and the threads must split "
+         "each tile's 16-byte chunks evenly";
+}
+
+// The physical 16-byte chunk of logical `chunk` in shared row `row` of `chunks` chunks: rotated
+// within groups of (at most) eight by the row's position in a run of 128-byte lines, so that
+// eight consecutive rows read at one logical chunk hit eight distinct bank groups.
+Expr swizzle(const Expr& row, const Expr& chunk, int64_t chunks) {
+  const int64_t group = std::min<int64_t>(chunks, 8);
+  const int64_t rows_per_line = std::max<int64_t>(1, 8 / chunks);
+  const Expr turn = row / rows_per_line % group;
+  if (group == chunks) return (chunk + turn) % group;
+  return chunk / group * group + (chunk % group + turn) % group;
+}
+
+// The C fragment mapping of mma.m16n8k16 (a lane's elements of a 16 × 8 tile: rows lane / 4
+// and + 8, columns 2 (lane % 4) + {0, 1}) over the block's warps and each warp's tiles.
+TaskMapping c_mapping(const MatmulMmaConfig& c) {
+  const std::vector<LoopHint> unrolled = {LoopHint::unroll(), LoopHint::unroll()};
+  return lang::spatial({c.warps_m, c.warps_n}) *
+         lang::repeat({c.warp_m() / 16, c.warp_n() / 8}, unrolled) *
+         lang::repeat({2, 1}, unrolled) * lang::spatial({8, 4}) * lang::repeat({1, 2}, unrolled);
+}
+
+// The chunk copies of a rows × chunks tile spread over the block's threads.
+TaskMapping copy_mapping(int64_t rows, int64_t chunks, int64_t threads) {
+  const int64_t rows_per_pass = threads / chunks;
+  return lang::repeat({rows / rows_per_pass, 1}, {LoopHint::unroll(), LoopHint::unroll()}) *
+         lang::spatial({rows_per_pass, chunks});
+}
+
+}  // namespace
+
+std::string MatmulMmaConfig::str() const {
+  return std::to_string(block_m) + "x" + std::to_string(block_n) + "x" + std::to_string(block_k) +
+         ", warps " + std::to_string(warps_m) + "x" + std::to_string(warps_n) + ", " +
+         std::to_string(stages) + " stages";
+}
+
+std::vector<MatmulMmaConfig> matmul_mma_space() {
+  return {
+      {128, 128, 32, 2, 2, 3},  // warp tiles 64 x 64: 128 accumulators a thread
+      {64, 128, 32, 2, 2, 3},   // 32 x 64
+      {64, 64, 32, 2, 2, 3},    // 32 x 32
+      {32, 64, 32, 1, 2, 3},    // 32 x 32, 64 threads
+      {32, 32, 32, 2, 1, 3},    // 16 x 32
+  };
+}
+
+MatmulMmaConfig choose_matmul_mma_config(const GemmForm& form, const CudaTarget& target) {
+  const std::vector<MatmulMmaConfig> space = matmul_mma_space();
+  for (const MatmulMmaConfig& c : space)
+    if (blocks_of(form, c) >= target.sm_count) return c;
+  return space.back();
+}
+
+std::optional<Module> matmul_mma_cuda(const Task& task, const CudaTarget& target) {
+  if (target.sm < 80) return {};
+  std::optional<GemmForm> form = analyze_gemm(task, GemmOutputs::any_float);
+  if (!form || !mma_operands(*form)) return {};
+  return matmul_mma_cuda(task, choose_matmul_mma_config(*form, target));
+}
+
+std::optional<Module> matmul_mma_cuda(const Task& task, const MatmulMmaConfig& c) {
+  check_config(c);
+  std::optional<GemmForm> form = analyze_gemm(task, GemmOutputs::any_float);
+  if (!form) return {};
+  const GemmForm& f = *form;
+  std::optional<MmaOperands> operands = mma_operands(f);
+  if (!operands) return {};
+  const bool b_along_k = operands->b.k_contiguous;
+  const DType in = operands->a.load->buffer.type().dtype();
+  const int64_t bm = c.block_m, bn = c.block_n, bk = c.block_k, threads = c.threads();
+  const int64_t wm = c.warp_m(), wn = c.warp_n(), stages = c.stages;
+  const int64_t tiles_m = ceil_div(f.m_size, bm), tiles_n = ceil_div(f.n_size, bn);
+  const int64_t steps = ceil_div(f.k_size, bk), blocks = f.batch_size * tiles_m * tiles_n;
+  const int64_t mma_m = wm / 16, mma_n = wn / 8;
+  const int64_t k_chunks = bk / kChunk, n_chunks = bn / kChunk;
+  const bool ragged_m = f.m_size % bm != 0, ragged_n = f.n_size % bn != 0;
+  const TaskMapping c_map = c_mapping(c);
+  const TaskMapping a_copy = copy_mapping(bm, k_chunks, threads);
+  const TaskMapping b_copy =
+      b_along_k ? copy_mapping(bn, k_chunks, threads) : copy_mapping(bk, n_chunks, threads);
+  const Var& out = task.output_params()[0];
+
+  KernelBuilder kb(kernel_name(task.name()));
+  kb.params(task.params());
+  kb.attr("task", task.name());
+  kb.attr("schedule", "matmul_mma_cuda (mma.sync m16n8k16 " + in.name() + ", " + c.str() +
+                          (b_along_k ? ", B along K" : "") + ")");
+  kb.attr("problem", std::to_string(f.m_size) + "x" + std::to_string(f.n_size) + "x" +
+                         std::to_string(f.k_size) +
+                         (f.batch_size > 1 ? ", batch " + std::to_string(f.batch_size) : ""));
+  kb.attr("cuda.block_dim", std::to_string(threads));
+  kb.attr("cuda.grid_dim", std::to_string(blocks));
+  // Shared tiles, rows of 16-byte chunks: A as [row][k], B as [k][col] or [col][k].
+  const Var a_smem = kb.shared_tensor("a_smem", in, {stages, bm, bk});
+  const Var b_smem = b_along_k ? kb.shared_tensor("b_smem", in, {stages, bn, bk})
+                               : kb.shared_tensor("b_smem", in, {stages, bk, bn});
+  const Var acc = kb.register_tensor("acc", f32, Layout::mirror(c_map));
+  const Var a_frag = kb.register_tensor("a_frag", in, Layout::row_major({mma_m, 8}));
+  const Var b_frag = kb.register_tensor("b_frag", in, Layout::row_major({mma_n, 4}));
+
+  // The address of a factor's element: the load's indices with the GEMM coordinates bound.
+  auto factor_address = [&](const LoadNode* ld, const Expr& batch, const Expr& row, const Expr& col,
+                            const Expr& k) {
+    std::vector<std::pair<Var, Expr>> map = gemm_bindings(f, batch, row, col, k);
+    std::vector<Expr> index;
+    for (const Expr& i : ld->indices) index.push_back(substitute(i, map));
+    return address(ld->buffer, index);
+  };
+  const Expr sync = call("sync_threads", {});
+
+  kb.let("t", cast(i64, call("thread_idx_x", {}, Type(i32))), [&](const Var& t) {
+    kb.if_then(t < threads, [&] {
+      kb.let("block", cast(i64, call("block_idx_x", {}, Type(i32))), [&](const Var& block) {
+        kb.if_then(block < blocks, [&] {
+          kb.let("batch", block / (tiles_m * tiles_n), [&](const Var& batch) {
+            kb.let("m0", block / tiles_n % tiles_m * bm, [&](const Var& m0) {
+              kb.let("n0", block % tiles_n * bn, [&](const Var& n0) {
+                kb.for_mapping(c_map, t,
+                               [&](const Index& ij) { kb.store(acc, ij, float_imm(0.0)); });
+
+                // Tile `step`'s chunks into buffer `stage`: cp.async, zero-filled outside the
+                // problem (from a clamped address, so that nothing out of bounds is named).
+                auto copy_chunk = [&](const Var& smem, const Expr& stage, const Expr& srow,
+                                      const Expr& chunk, int64_t chunks, const Expr& inside,
+                                      const Expr& source) {
+                  const Expr dst =
+                      address(smem, {stage, srow, swizzle(srow, chunk, chunks) * kChunk});
+                  kb.evaluate(
+                      call("cp_async_16",
+                           {dst, source, select(inside, int_imm(16, i32), int_imm(0, i32))}));
+                };
+                auto load_stage = [&](const Expr& step, const Expr& stage) {
+                  const Expr k0 = step * bk;
+                  kb.for_mapping(a_copy, t, [&](const Index& rc) {
+                    const Expr row = m0 + rc[0], k = k0 + rc[1] * kChunk;
+                    const Expr inside = row < f.m_size && k < f.k_size;
+                    copy_chunk(a_smem, stage, rc[0], rc[1], k_chunks, inside,
+                               factor_address(operands->a.load, batch, min(row, f.m_size - 1), {},
+                                              min(k, f.k_size - kChunk)));
+                  });
+                  kb.for_mapping(b_copy, t, [&](const Index& rc) {
+                    if (b_along_k) {
+                      const Expr col = n0 + rc[0], k = k0 + rc[1] * kChunk;
+                      copy_chunk(b_smem, stage, rc[0], rc[1], k_chunks,
+                                 col < f.n_size && k < f.k_size,
+                                 factor_address(operands->b.load, batch, {}, min(col, f.n_size - 1),
+                                                min(k, f.k_size - kChunk)));
+                    } else {
+                      const Expr k = k0 + rc[0], col = n0 + rc[1] * kChunk;
+                      copy_chunk(b_smem, stage, rc[0], rc[1], n_chunks,
+                                 k < f.k_size && col < f.n_size,
+                                 factor_address(operands->b.load, batch, {},
+                                                min(col, f.n_size - kChunk), min(k, f.k_size - 1)));
+                    }
+                  });
+                };
+                const Expr commit = call("cp_async_commit", {});
+
+                for (int64_t s = 0; s + 1 < stages; ++s) {
+                  if (s < steps) load_stage(int_imm(s), int_imm(s));
+                  kb.evaluate(commit);  // (empty groups keep the count the waits rely on)
+                }
+                kb.let("warp", t / 32, [&](const Var& warp) {
+                  kb.let("lane", t % 32, [&](const Var& lane) {
+                    const Expr wm0 = warp / c.warps_n * wm, wn0 = warp % c.warps_n * wn;
+                    kb.for_range("kb", steps, [&](const Var& step) {
+                      kb.evaluate(call("cp_async_wait", {int_imm(stages - 2, i32)}));
+                      kb.evaluate(sync);
+                      if (steps > stages - 1) {  // (else the prologue loaded every tile)
+                        kb.let("next", step + (stages - 1), [&](const Var& next) {
+                          kb.if_then(next < steps, [&] { load_stage(next, next % stages); });
+                        });
+                      }
+                      kb.evaluate(commit);
+                      const Expr stage = step % stages;
+                      kb.for_range("ks", bk / 16, LoopHint::unroll(), [&](const Var& ks) {
+                        // A: four 8 × 8 matrices per 16 × 16 fragment; lane l names row
+                        // l % 16 at k chunk l / 16.
+                        kb.for_range("mi", mma_m, LoopHint::unroll(), [&](const Var& mi) {
+                          const Expr row = wm0 + mi * 16 + lane % 16;
+                          const Expr chunk = ks * 2 + lane / 16;
+                          kb.evaluate(
+                              call("ldmatrix",
+                                   {address(a_frag, {mi, int_imm(0)}),
+                                    address(a_smem,
+                                            {stage, row, swizzle(row, chunk, k_chunks) * kChunk}),
+                                    int_imm(4, i32), int_imm(0, i32)}));
+                        });
+                        // B: two 8-column tiles per ldmatrix.x4; matrix j = lane / 8 is tile
+                        // 2 p + j / 2, k half j % 2.
+                        kb.for_range("p", mma_n / 2, LoopHint::unroll(), [&](const Var& p) {
+                          const Expr j = lane / 8, r = lane % 8;
+                          Expr source;
+                          if (b_along_k) {
+                            const Expr col = wn0 + (p * 2 + j / 2) * 8 + r;
+                            const Expr chunk = ks * 2 + j % 2;
+                            source = address(b_smem,
+                                             {stage, col, swizzle(col, chunk, k_chunks) * kChunk});
+                          } else {
+                            const Expr k = ks * 16 + j % 2 * 8 + r;
+                            const Expr chunk = (wn0 + (p * 2 + j / 2) * 8) / kChunk;
+                            source =
+                                address(b_smem, {stage, k, swizzle(k, chunk, n_chunks) * kChunk});
+                          }
+                          kb.evaluate(
+                              call("ldmatrix", {address(b_frag, {p * 2, int_imm(0)}), source,
+                                                int_imm(4, i32), int_imm(b_along_k ? 0 : 1, i32)}));
+                        });
+                        kb.for_range("mi", mma_m, LoopHint::unroll(), [&](const Var& mi) {
+                          kb.for_range("ni", mma_n, LoopHint::unroll(), [&](const Var& ni) {
+                            // The tile's first element of this lane: its four accumulators
+                            // start there (acc mirrors c_map).
+                            const Expr tile = address(
+                                acc, {wm0 + mi * 16 + lane / 4, wn0 + ni * 8 + lane % 4 * 2});
+                            kb.evaluate(
+                                call("mma_sync", {tile, address(a_frag, {mi, int_imm(0)}),
+                                                  address(b_frag, {ni, int_imm(0)}), tile}));
+                          });
+                        });
+                      });
+                    });
+                  });
+                });
+
+                kb.for_mapping(c_map, t, [&](const Index& ij) {
+                  auto store = [&](const Expr& row, const Expr& col) {
+                    std::vector<std::pair<Var, Expr>> map = gemm_bindings(f, batch, row, col, {});
+                    map.emplace_back(f.sum, load(acc, ij));
+                    kb.store(out, gemm_output_index(f, map), substitute(f.epilogue, map));
+                  };
+                  kb.let("row", m0 + ij[0], [&](const Var& row) {
+                    kb.let("col", n0 + ij[1], [&](const Var& col) {
+                      if (ragged_m || ragged_n) {
+                        kb.if_then(row < f.m_size && col < f.n_size, [&] { store(row, col); });
+                      } else {
+                        store(row, col);
+                      }
+                    });
+                  });
+                });
+              });
+            });
+          });
+        });
+      });
+    });
+  });
+  return Module{kernel_name(task.name()), {kb.build()}};
+}
+
+}  // namespace taskmap::schedules

@@ -1,0 +1,140 @@
+// The tensor-core matmul CUDA template (schedules/matmul_mma_cuda.h): every config of its space
+// on f16 and bf16, B stored along N and along K (Gemm's transB), ragged and whole tiles,
+// batched and broadcast operands, run on the host emulator (cp.async, ldmatrix and mma.sync as
+// the PTX ISA defines them) against the CPU; which tasks it declines; every config compiled by
+// NVRTC for sm_80 and sm_90 without warnings.
+#include <gtest/gtest.h>
+
+#include "cuda_build/host_cuda_support.h"
+#include "ops/ops_support.h"
+#include "taskmap/build/cuda_compiler.h"
+#include "taskmap/codegen/cuda_codegen.h"
+#include "taskmap/compile.h"
+#include "taskmap/graph/op_registry.h"
+#include "taskmap/passes/pipeline.h"
+#include "taskmap/schedules/matmul_mma_cuda.h"
+
+namespace taskmap::testing {
+namespace {
+
+const CudaTarget kTarget = CudaTarget::parse("cuda:sm_90");
+
+// An operator on inputs of one dtype, lowered to its task.
+ir::Task lower_typed(const std::string& type, ir::DType dtype, const std::vector<Shape>& inputs,
+                     std::map<std::string, graph::AttrValue> attrs = {}) {
+  graph::OperatorNode op;
+  op.type = type;
+  op.name = type;
+  op.attrs = std::move(attrs);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    op.inputs.push_back(
+        graph::make_tensor("in" + std::to_string(i), dtype, graph::to_shape(inputs[i])));
+  op.outputs.push_back(graph::make_tensor("out", dtype, {}));
+  return graph::lower_operator(op).task;
+}
+
+// f16 keeps 11 significant bits, bf16 8: the sums are f32 on both sides, and the outputs
+// differ by the rounding of the last bit at most.
+double rtol_of(ir::DType dtype) {
+  return dtype == ir::bf16 ? 1e-2 : 2e-3;
+}
+
+std::string schedule_of(const ir::Module& m) {
+  return m.functions.at(0)->attrs.at("schedule");
+}
+
+TEST(MatmulMmaCuda, EveryConfigMatchesTheCpuOnRaggedAndWholeTiles) {
+  for (const ir::DType dtype : {ir::f16, ir::bf16}) {
+    for (const schedules::MatmulMmaConfig& c : schedules::matmul_mma_space()) {
+      // Ragged in M, N and K (K and N in whole 16-byte chunks, as the copies need); then
+      // exactly one tile with K a whole number of steps.
+      for (const Shape& mnk : {Shape{70, 88, 48}, Shape{c.block_m, c.block_n, 3 * c.block_k}}) {
+        const std::string what = dtype.name() + " " + c.str() + " on " + shape_str(mnk);
+        SCOPED_TRACE(what);
+        const ir::Task task = lower_typed("MatMul", dtype, {{mnk[0], mnk[2]}, {mnk[2], mnk[1]}});
+        std::optional<ir::Module> scheduled = schedules::matmul_mma_cuda(task, c);
+        ASSERT_TRUE(scheduled.has_value());
+        expect_emulated_matches_cpu(task, *scheduled, kTarget, what, rtol_of(dtype));
+      }
+    }
+  }
+}
+
+TEST(MatmulMmaCuda, ServesBatchedBroadcastAndTransposedOperands) {
+  const std::vector<OperatorCase> cases = {
+      {"MatMul", {{3, 40, 24}, {3, 24, 32}}, {}},
+      {"MatMul", {{2, 3, 20, 16}, {16, 40}}, {}},  // B shared by the whole batch
+      {"Gemm", {{20, 32}, {48, 32}, {48}}, {{"transB", int64_t{1}}, {"alpha", 0.5}}},
+  };
+  for (const OperatorCase& c : cases) {
+    SCOPED_TRACE(c.type + " " + shape_str(c.inputs[0]));
+    const ir::Task task = lower_typed(c.type, ir::f16, c.inputs, c.attrs);
+    const ir::Module scheduled = implement_cuda(task, kTarget);
+    ASSERT_EQ(scheduled.functions.size(), 1u);
+    EXPECT_EQ(schedule_of(scheduled).rfind("matmul_mma_cuda", 0), 0u) << schedule_of(scheduled);
+    if (c.type == "Gemm") {
+      EXPECT_NE(schedule_of(scheduled).find("B along K"), std::string::npos);
+    }
+    expect_emulated_matches_cpu(task, scheduled, kTarget, c.type, rtol_of(ir::f16));
+  }
+}
+
+// Chunks of eight that are not 16-byte aligned (K = 20), a transposed A, f32 inputs and a
+// target without cp.async / m16n8k16 (sm_75) all go to another schedule.
+TEST(MatmulMmaCuda, DeclinesWhatItsCopiesCannotRead) {
+  auto schedule = [](const ir::Task& task, const char* target) {
+    return schedule_of(implement_cuda(task, CudaTarget::parse(target)));
+  };
+  const ir::Task odd_k = lower_typed("MatMul", ir::f16, {{32, 20}, {20, 32}});
+  EXPECT_FALSE(schedules::matmul_mma_cuda(odd_k, kTarget).has_value());
+  const ir::Task trans_a =
+      lower_typed("Gemm", ir::f16, {{32, 40}, {32, 48}}, {{"transA", int64_t{1}}});
+  EXPECT_FALSE(schedules::matmul_mma_cuda(trans_a, kTarget).has_value());
+  EXPECT_EQ(schedule(lower_typed("MatMul", ir::f32, {{64, 64}, {64, 64}}), "cuda:sm_90")
+                .rfind("matmul_cuda", 0),
+            0u);
+  const ir::Task half = lower_typed("MatMul", ir::f16, {{64, 64}, {64, 64}});
+  EXPECT_EQ(schedule(half, "cuda:sm_90").rfind("matmul_mma_cuda", 0), 0u);
+  EXPECT_FALSE(schedules::matmul_mma_cuda(half, CudaTarget::parse("cuda:sm_75")).has_value());
+}
+
+// The tile is the largest whose blocks fill the SMs: 4096² takes 128 × 128, a batch-1
+// transformer projection (128 × 768) the smallest.
+TEST(MatmulMmaCuda, TileFollowsTheSmCount) {
+  auto chosen = [](int64_t m, int64_t n) {
+    const ir::Task task = lower_typed("MatMul", ir::bf16, {{m, 64}, {64, n}});
+    auto form = schedules::analyze_gemm(task, schedules::GemmOutputs::any_float);
+    return schedules::choose_matmul_mma_config(*form, kTarget);
+  };
+  EXPECT_EQ(chosen(4096, 4096).block_m, 128);
+  EXPECT_EQ(chosen(4096, 4096).block_n, 128);
+  EXPECT_EQ(chosen(128, 768).block_n, 32);
+}
+
+TEST(MatmulMmaCuda, EveryConfigCompilesForSm80AndSm90WithoutWarnings) {
+  std::string why_not;
+  if (!build::nvrtc_available(&why_not)) GTEST_SKIP() << why_not;
+  std::vector<build::CudaCompileJob> jobs;
+  for (const ir::DType dtype : {ir::f16, ir::bf16}) {
+    for (const bool trans_b : {false, true}) {
+      const ir::Task task =
+          trans_b ? lower_typed("Gemm", dtype, {{300, 200}, {504, 200}}, {{"transB", int64_t{1}}})
+                  : lower_typed("MatMul", dtype, {{300, 200}, {200, 504}});
+      for (const schedules::MatmulMmaConfig& c : schedules::matmul_mma_space()) {
+        const codegen::CudaSource source = codegen::generate_cuda_source(
+            passes::lower(*schedules::matmul_mma_cuda(task, c)), kTarget);
+        for (const char* ptx : {"mma_sync", "ldmatrix_x4", "cp_async_16", "cp_async_wait<1>"})
+          EXPECT_NE(source.text.find(ptx), std::string::npos) << ptx;
+        // Every register tile stays in registers: unrolled, each access a literal index.
+        EXPECT_EQ(variable_register_indices(source.text, {"acc", "a_frag", "b_frag"}),
+                  std::vector<std::string>{})
+            << c.str();
+        jobs.push_back({dtype.name() + (trans_b ? " transB " : " ") + c.str(), source.text});
+      }
+    }
+  }
+  expect_cubins_without_warnings(jobs);
+}
+
+}  // namespace
+}  // namespace taskmap::testing
