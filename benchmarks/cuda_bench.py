@@ -9,15 +9,14 @@ GEMMs (C[M,N] = A[M,K] B[K,N]):
   cuBLAS         torch.matmul on the GPU, TF32 off for f32
 taskmap bench times a call host to host (inputs copied in, outputs copied out); so does the
 figure of each PyTorch runner that the table compares with it, and each PyTorch runner reports the
-GPU's time alone (CUDA events, inputs already there) in a column of its own. For a GEMM, taskmap's
-device-side figure is the kernel's time as `taskmap bench --profile` measures it.
+GPU's time alone (CUDA events, inputs already there) in a column of its own, as does taskmap
+(`device_median_ms` of `taskmap bench --json`: CUDA events around its kernels, copies left out).
 
 This module uses the standard library only at import: run.py asks it, before it knows which
 python it will run under, whether the current one has torch with a CUDA device.
 """
 import math
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -130,19 +129,6 @@ def run_model(runner, w, dtype, args):
     return run_json(cmd, clean_env(), args.timeout)
 
 
-def kernel_ms(cmd, timeout):
-    """The summed kernel time of `taskmap bench --profile` (mean ms per run), or (None, why)."""
-    try:
-        p = subprocess.run(cmd, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return None, f"the --profile run failed: {e}"
-    m = re.search(r"^kernels\s+(\d+),\s+([0-9.]+) ms in total", p.stdout, re.M)
-    if p.returncode != 0 or not m:
-        return None, f"the --profile run gave no kernel time: {tail(p.stderr) or tail(p.stdout)}"
-    return float(m.group(2)), None
-
-
 def run_gemm(runner, w, dtype, args):
     warmup = str(gemm_warmup(w, args))
     if runner == "taskmap":
@@ -151,17 +137,8 @@ def run_gemm(runner, w, dtype, args):
             return None, why
         cmd = [args.taskmap, "bench", str(w.onnx), "--target", "cuda", "--warmup", warmup,
                "--repeat", str(args.repeat)]
-        result, error = run_json(cmd + ["--json"], clean_env(), args.timeout)
-        if error:
-            return None, error
-        # The kernel alone: a second process, its kernels from the cache the first one filled.
-        ms, why = kernel_ms(cmd + ["--profile", "1"], args.timeout)
-        if ms is not None:
-            result["device_median_ms"] = ms
-        else:
-            result["kernel_error"] = why
-            log(f"  taskmap kernel time of {w.name}: n/a ({why})")
-        return result, None
+        # (Its JSON carries device_median_ms too: the GPU's time for the kernels, CUDA events.)
+        return run_json(cmd + ["--json"], clean_env(), args.timeout)
     cmd = [sys.executable, str(PEERS), "gemm", "--m", str(w.m), "--n", str(w.n), "--k", str(w.k),
            "--dtype", dtype, "--seed", str(args.seed), "--warmup", warmup, "--repeat", str(args.repeat)]
     return run_json(cmd, clean_env(), args.timeout)
@@ -191,6 +168,7 @@ def summarize(entry):
     entry["taskmap_tflops"] = ratio(gf, tm)  # GFLOP per ms = TFLOP/s
     if entry["kind"] == "model":
         entry["ratio_compile"] = ratio(tm, h2h("torch_compile"))
+        entry["device_ratio_compile"] = ratio(device("taskmap"), device("torch_compile"))
     else:
         entry["share_cublas"] = ratio(h2h("cublas"), tm)
         entry["kernel_share_cublas"] = ratio(device("cublas"), device("taskmap"))
@@ -212,14 +190,12 @@ def columns(kind, runners):
     cols = [Column("model" if kind == "model" else "M×N×K", lambda e: e["workload"]),
             Column("GFLOP", lambda e: fmt(e["gflop"], ".2f" if kind == "model" else ".3f"))]
     cols += [ms(r, "median_ms") for r in runners]
-    if kind == "gemm" and "taskmap" in runners:
-        cols.append(Column("taskmap kernel ms",
-                           lambda e: fmt_ms(e["runners"]["taskmap"].get("device_median_ms"))))
-    cols += [ms(r, "device_median_ms") for r in runners if r != "taskmap"]
+    cols += [ms(r, "device_median_ms") for r in runners]
     cols += [geomean_column("taskmap/best", "ratio_best"),
              Column("best peer", lambda e: LABELS.get(e["best_peer"], "n/a"))]
     if kind == "model":
         cols += [geomean_column("taskmap/compile", "ratio_compile"),
+                 geomean_column("device taskmap/compile", "device_ratio_compile"),
                  Column("taskmap TFLOP/s", lambda e: fmt(e["taskmap_tflops"], ".2f"))]
     else:
         cols += [share("share of cuBLAS", "share_cublas"),

@@ -76,6 +76,10 @@ class Model {
   // Runs on `inputs` (graph-input order). A wrong count, dtype or shape is a UserError naming the
   // input. Returns the outputs in graph-output order.
   std::vector<NDArray> run(const std::vector<NDArray>& inputs);
+  // The same; where the model runs on a GPU, `device_ms` is also set to the time the GPU took
+  // for the run's kernels (CUDA events: the copies in and out are not counted). On the CPU it is
+  // left as it was.
+  std::vector<NDArray> run(const std::vector<NDArray>& inputs, double* device_ms);
 
   // Runs `repeat` times on `inputs` with a timer around every kernel; returns the kernels in
   // plan order with their mean time.

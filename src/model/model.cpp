@@ -76,8 +76,8 @@ struct Model::Impl {
 
   // Runs `plan` on the device it was built for.
   static std::vector<NDArray> run(const model::BuiltPlan& plan, const std::vector<NDArray>& inputs,
-                                  std::vector<double>* call_ms) {
-    if (plan.cuda_executable) return plan.cuda_executable->run(inputs, call_ms);
+                                  std::vector<double>* call_ms, double* device_ms = nullptr) {
+    if (plan.cuda_executable) return plan.cuda_executable->run(inputs, call_ms, device_ms);
     return plan.executable->run(inputs, call_ms);
   }
 
@@ -136,10 +136,14 @@ CompileReport Model::plan_only(const std::vector<graph::InputBinding>& inputs) {
 }
 
 std::vector<NDArray> Model::run(const std::vector<NDArray>& inputs) {
+  return run(inputs, nullptr);
+}
+
+std::vector<NDArray> Model::run(const std::vector<NDArray>& inputs, double* device_ms) {
   const auto& declared = impl_->graph.inputs;
   TM_USER_CHECK(inputs.size() == declared.size())
       << "the model takes " << declared.size() << " inputs, " << inputs.size() << " were given";
-  return Impl::run(impl_->plan_for(graph::bindings_of(inputs)), inputs, nullptr);
+  return Impl::run(impl_->plan_for(graph::bindings_of(inputs)), inputs, nullptr, device_ms);
 }
 
 std::vector<Model::KernelTime> Model::profile(const std::vector<NDArray>& inputs, int repeat) {

@@ -71,7 +71,11 @@ Loaded load() {
       !bind(handle, "cuGraphLaunch", &d.cuGraphLaunch, &out.why_not) ||
       !bind(handle, "cuGraphExecDestroy", &d.cuGraphExecDestroy, &out.why_not) ||
       !bind(handle, "cuGraphDestroy", &d.cuGraphDestroy, &out.why_not) ||
-      !bind(handle, "cuFuncSetAttribute", &d.cuFuncSetAttribute, &out.why_not)) {
+      !bind(handle, "cuFuncSetAttribute", &d.cuFuncSetAttribute, &out.why_not) ||
+      !bind(handle, "cuEventCreate", &d.cuEventCreate, &out.why_not) ||
+      !bind(handle, "cuEventRecord", &d.cuEventRecord, &out.why_not) ||
+      !bind(handle, "cuEventElapsedTime", &d.cuEventElapsedTime, &out.why_not) ||
+      !bind(handle, "cuEventDestroy_v2", &d.cuEventDestroy, &out.why_not)) {
     return out;  // the handle stays open: unloading a driver library is not worth the risk
   }
   CudaDriver::Result result = d.cuInit(0);

@@ -20,6 +20,8 @@ struct CudaExecutable::Device {
     // Nothing to report to in a destructor: the handles are released as well as they can be.
     const CudaDriver& d = context.driver();
     if (graph != nullptr) d.cuGraphExecDestroy(graph);
+    for (CudaDriver::Event event : {launches_start, launches_end})
+      if (event != nullptr) d.cuEventDestroy(event);
     if (stream != nullptr) d.cuStreamDestroy(stream);
   }
   Device(const Device&) = delete;
@@ -38,6 +40,7 @@ struct CudaExecutable::Device {
   std::vector<DevicePtr> output_sources;  // where each output is read from at the end
   int runs = 0;
   CudaDriver::GraphExec graph = nullptr;
+  CudaDriver::Event launches_start = nullptr, launches_end = nullptr;  // for device_ms
 };
 
 CudaExecutable::CudaExecutable() = default;
@@ -52,13 +55,15 @@ size_t bytes_of(const TensorSpec& spec) {
 }  // namespace
 
 std::vector<NDArray> CudaExecutable::run(const std::vector<NDArray>& given,
-                                         std::vector<double>* call_ms) const {
+                                         std::vector<double>* call_ms, double* device_ms) const {
   check_inputs(inputs, given);
   std::lock_guard<std::mutex> lock(mutex_);
   if (!device_) {
     auto d = std::make_unique<Device>(device);
     const CudaDriver& driver = d->context.driver();
     driver.check(driver.cuStreamCreate(&d->stream, 0), "creating a CUDA stream");
+    for (CudaDriver::Event* event : {&d->launches_start, &d->launches_end})
+      driver.check(driver.cuEventCreate(event, 0), "creating a CUDA event");
     for (const NDArray& c : constants) {
       d->constants.emplace_back(d->context, c.nbytes());
       d->constants.back().upload(c.raw(), c.nbytes());
@@ -108,6 +113,8 @@ std::vector<NDArray> CudaExecutable::run(const std::vector<NDArray>& given,
                  "copying input '" + inputs[i].name + "' to the GPU");
   }
 
+  if (device_ms != nullptr)
+    driver.check(driver.cuEventRecord(d.launches_start, d.stream), "recording a CUDA event");
   auto launch = [&](size_t c) {
     const CudaKernelCall& call = calls[c];
     d.call_modules[c]->launch(call.symbol, call.grid, call.block, d.arg_addresses[c],
@@ -157,6 +164,8 @@ std::vector<NDArray> CudaExecutable::run(const std::vector<NDArray>& given,
     }
   }
   ++d.runs;
+  if (device_ms != nullptr)
+    driver.check(driver.cuEventRecord(d.launches_end, d.stream), "recording a CUDA event");
 
   std::vector<NDArray> results;
   for (size_t k = 0; k < outputs.size(); ++k) {
@@ -167,6 +176,12 @@ std::vector<NDArray> CudaExecutable::run(const std::vector<NDArray>& given,
                  "copying output '" + outputs[k].name + "' from the GPU");
   }
   drain("running the model on the GPU");
+  if (device_ms != nullptr) {
+    float ms = 0;
+    driver.check(driver.cuEventElapsedTime(&ms, d.launches_start, d.launches_end),
+                 "reading the GPU's time");
+    *device_ms = ms;
+  }
   for (const auto& [path, module] : d.modules)
     if (module->has_assertions()) module->check_assertions();
   return results;

@@ -1,9 +1,11 @@
 // Whole models on the GPU (ModelOptions::cuda) against the same models on the CPU: fused graphs
 // around every anchor kind and two bundled models, on fresh random inputs. Each CUDA model runs
 // three times: launch by launch, captured as a CUDA graph, and replayed; all three must match
-// the CPU. Skips, saying why, where there is no NVRTC or no GPU.
+// the CPU, and each reports the GPU's time for its kernels. Skips, saying why, where there is no
+// NVRTC or no GPU.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <functional>
 
 #include "cuda/cuda_device_test.h"
@@ -45,7 +47,15 @@ class CudaModelRun : public testing::CudaDeviceTest {
     const std::vector<NDArray> expected = cpu.run(inputs);
     for (int run = 0; run < 3; ++run) {
       SCOPED_TRACE("GPU run " + std::to_string(run));
-      const std::vector<NDArray> actual = gpu.run(inputs);
+      double device_ms = -1;
+      const auto start = std::chrono::steady_clock::now();
+      const std::vector<NDArray> actual = gpu.run(inputs, &device_ms);
+      const double wall_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count();
+      // The GPU's time for the kernels: set, and within the call's wall time.
+      EXPECT_GT(device_ms, 0.0);
+      EXPECT_LE(device_ms, wall_ms);
       ASSERT_EQ(actual.size(), expected.size());
       for (size_t k = 0; k < actual.size(); ++k) {
         ASSERT_EQ(actual[k].shape(), expected[k].shape());

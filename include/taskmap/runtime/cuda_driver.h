@@ -20,6 +20,7 @@ struct CudaDriver {
   using DevicePtr = unsigned long long;  // CUdeviceptr
   using Graph = void*;                   // CUgraph
   using GraphExec = void*;               // CUgraphExec
+  using Event = void*;                   // CUevent
 
   enum Attribute : int {
     kMaxThreadsPerBlock = 1,
@@ -70,6 +71,11 @@ struct CudaDriver {
   Result (*cuGraphExecDestroy)(GraphExec exec) = nullptr;
   Result (*cuGraphDestroy)(Graph graph) = nullptr;
   Result (*cuFuncSetAttribute)(Function function, int attribute, int value) = nullptr;
+  // Events: the device's own clock between two points of a stream.
+  Result (*cuEventCreate)(Event* event, unsigned flags) = nullptr;
+  Result (*cuEventRecord)(Event event, Stream stream) = nullptr;
+  Result (*cuEventElapsedTime)(float* ms, Event start, Event end) = nullptr;
+  Result (*cuEventDestroy)(Event event) = nullptr;
 
   // CUstreamCaptureMode: only this thread's calls are checked while it captures.
   static constexpr int kCaptureThreadLocal = 1;

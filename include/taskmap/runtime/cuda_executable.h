@@ -46,8 +46,11 @@ class CudaExecutable {
   // As Executable::run. A machine without a CUDA device, or a failing launch, is a UserError
   // that says so. With `call_ms`, each launch is timed alone (the stream drained around it) and
   // no graph is used.
+  // With `device_ms`, it is set to the time the GPU took from the first launch to the end of the
+  // last (CUDA events on the stream; the copies in and out are not counted).
   std::vector<NDArray> run(const std::vector<NDArray>& inputs,
-                           std::vector<double>* call_ms = nullptr) const;
+                           std::vector<double>* call_ms = nullptr,
+                           double* device_ms = nullptr) const;
 
  private:
   struct Device;  // what the first run sets up
