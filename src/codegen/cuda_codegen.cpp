@@ -69,36 +69,27 @@ template <int N>
 __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" :: "n"(N) : "memory");
 }
-__device__ __forceinline__ void ldmatrix_x1(void* dst, const void* src) {
-  unsigned* r = static_cast<unsigned*>(dst);
-  asm volatile("ldmatrix.sync.aligned.m8n8.x1.shared.b16 {%0}, [%1];\n"
-               : "=r"(r[0]) : "r"(shared_address(src)));
-}
-__device__ __forceinline__ void ldmatrix_x2(void* dst, const void* src) {
-  unsigned* r = static_cast<unsigned*>(dst);
-  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];\n"
-               : "=r"(r[0]), "=r"(r[1]) : "r"(shared_address(src)));
-}
-__device__ __forceinline__ void ldmatrix_x4(void* dst, const void* src) {
-  unsigned* r = static_cast<unsigned*>(dst);
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(src)));
-}
-__device__ __forceinline__ void ldmatrix_x1_trans(void* dst, const void* src) {
-  unsigned* r = static_cast<unsigned*>(dst);
-  asm volatile("ldmatrix.sync.aligned.m8n8.x1.trans.shared.b16 {%0}, [%1];\n"
-               : "=r"(r[0]) : "r"(shared_address(src)));
-}
-__device__ __forceinline__ void ldmatrix_x2_trans(void* dst, const void* src) {
-  unsigned* r = static_cast<unsigned*>(dst);
-  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0, %1}, [%2];\n"
-               : "=r"(r[0]), "=r"(r[1]) : "r"(shared_address(src)));
-}
-__device__ __forceinline__ void ldmatrix_x4_trans(void* dst, const void* src) {
-  unsigned* r = static_cast<unsigned*>(dst);
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(src)));
-}
+// ldmatrix_x1 / _x2 / _x4 and their _trans forms: `dst` receives 1, 2 or 4 registers.
+#define TM_PTX_LDMATRIX(SUFFIX, TRANS)                                                          \
+  __device__ __forceinline__ void ldmatrix_x1##SUFFIX(void* dst, const void* src) {            \
+    unsigned* r = static_cast<unsigned*>(dst);                                                  \
+    asm volatile("ldmatrix.sync.aligned.m8n8.x1" TRANS ".shared.b16 {%0}, [%1];\n"            \
+                 : "=r"(r[0]) : "r"(shared_address(src)));                                     \
+  }                                                                                             \
+  __device__ __forceinline__ void ldmatrix_x2##SUFFIX(void* dst, const void* src) {            \
+    unsigned* r = static_cast<unsigned*>(dst);                                                  \
+    asm volatile("ldmatrix.sync.aligned.m8n8.x2" TRANS ".shared.b16 {%0, %1}, [%2];\n"        \
+                 : "=r"(r[0]), "=r"(r[1]) : "r"(shared_address(src)));                         \
+  }                                                                                             \
+  __device__ __forceinline__ void ldmatrix_x4##SUFFIX(void* dst, const void* src) {            \
+    unsigned* r = static_cast<unsigned*>(dst);                                                  \
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4" TRANS ".shared.b16 {%0, %1, %2, %3}, [%4];\n" \
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])                               \
+                 : "r"(shared_address(src)));                                                   \
+  }
+TM_PTX_LDMATRIX(, "")
+TM_PTX_LDMATRIX(_trans, ".trans")
+#undef TM_PTX_LDMATRIX
 // m16n8k16 with f16 or bf16 registers, m16n8k8 with f32 ones rounded to tf32.
 #define TM_PTX_MMA_16BIT(T, NAME)                                                           \
   __device__ __forceinline__ void mma_sync(float* d, const T* a, const T* b, const float* c) { \

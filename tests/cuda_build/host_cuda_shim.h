@@ -17,6 +17,7 @@
 #include <array>
 #include <atomic>
 #include <barrier>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -218,24 +219,14 @@ inline void ldmatrix_x4_trans(void* d, const void* s) {
   ldmatrix(d, s, 4, true);
 }
 
-inline float f32_of(uint32_t bits) {
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-inline uint32_t bits_of(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof f);
-  return bits;
-}
-
-// The product of the warp's fragments: `a_value(lane, i)` is element i of the lane's A
-// registers, with (row, column) from `a_at`, likewise B; C and D are 16 x 8.
+// The product of the warp's fragments: `a_value(words, i)` is element i of a lane's A registers
+// (its published words), at (row, column) `a_at(group, thread in group, i)`, likewise B; this
+// lane's D is its own C (words 6-9) plus its rows of A times its columns of B.
 template <typename AValue, typename AAt, typename BValue, typename BAt>
 void mma(float* d, int k_size, int a_count, AValue a_value, AAt a_at, int b_count, BValue b_value,
          BAt b_at, const std::array<uint32_t, 16>& mine) {
   const auto all = tm_host::gather_warp(mine);
-  float a[16][16] = {}, b[16][8] = {}, acc[16][8] = {};
+  float a[16][16] = {}, b[16][8] = {};
   for (unsigned lane = 0; lane < 32; ++lane) {
     const unsigned g = lane / 4, t = lane % 4;
     for (int i = 0; i < a_count; ++i) {
@@ -246,12 +237,11 @@ void mma(float* d, int k_size, int a_count, AValue a_value, AAt a_at, int b_coun
       auto [k, n] = b_at(g, t, i);
       b[k][n] = b_value(all[lane], i);
     }
-    for (int i = 0; i < 4; ++i) acc[g + 8 * (i / 2)][2 * t + i % 2] = f32_of(all[lane][6 + i]);
   }
   const unsigned l = threadIdx.x % 32, g = l / 4, t = l % 4;
   for (int i = 0; i < 4; ++i) {
     const unsigned r = g + 8 * (i / 2), n = 2 * t + i % 2;
-    float sum = acc[r][n];
+    float sum = std::bit_cast<float>(mine[6 + i]);
     for (int k = 0; k < k_size; ++k) sum += a[r][k] * b[k][n];
     d[i] = sum;
   }
@@ -296,11 +286,11 @@ inline void mma_sync(float* d, const __nv_bfloat16* a, const __nv_bfloat16* b, c
 // cvt.rna.tf32.f32: 10 mantissa bits, to nearest, ties away from zero.
 inline float to_tf32(float x) {
   if (!std::isfinite(x)) return x;
-  return f32_of((bits_of(x) + 0x1000u) & 0xffffe000u);
+  return std::bit_cast<float>((std::bit_cast<uint32_t>(x) + 0x1000u) & 0xffffe000u);
 }
 inline void mma_sync(float* d, const float* a, const float* b, const float* c) {
   auto tf32_at = [](const std::array<uint32_t, 16>& words, int i) {
-    return to_tf32(f32_of(words[i]));
+    return to_tf32(std::bit_cast<float>(words[i]));
   };
   mma(
       d, 8, 4, tf32_at,

@@ -27,8 +27,9 @@ struct GemmForm {
 // widened to f32 and the epilogue narrows the sum back, as the ONNX lowering writes them).
 enum class GemmOutputs : uint8_t { f32, any_float };
 
-// The form of `task`, or nothing when it is not a contraction this template implements (not
-// f32, several outputs or reductions, factors reading other computes, ...).
+// The form of `task`, or nothing when it is not a contraction the templates implement (an
+// output dtype `outputs` does not admit, several outputs or reductions, factors reading other
+// computes, ...).
 std::optional<GemmForm> analyze_gemm(const ir::Task& task, GemmOutputs outputs = GemmOutputs::f32);
 
 // Binds the form's axes for one element: the batch index, the GEMM row and column and the

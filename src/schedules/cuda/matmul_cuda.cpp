@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "schedules/cuda/tile_choice.h"
 #include "taskmap/error.h"
 #include "taskmap/ir/functor.h"
 #include "taskmap/lang/kernel_builder.h"
@@ -15,14 +16,6 @@ using namespace ir;
 using lang::KernelBuilder;
 
 namespace {
-
-int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
-
-int64_t blocks_of(const GemmForm& f, const MatmulCudaConfig& c) {
-  return f.batch_size * ceil_div(f.m_size, c.block_m()) * ceil_div(f.n_size, c.block_n());
-}
 
 // The tile loads spread a tile over all threads: A's tile as (row, k) tasks with consecutive
 // threads along k, B's as (k, column) tasks with consecutive threads along the columns.
@@ -89,23 +82,15 @@ std::vector<MatmulCudaConfig> matmul_cuda_space() {
 }
 
 MatmulCudaConfig choose_matmul_cuda_config(const GemmForm& form, const CudaTarget& target) {
-  const std::vector<MatmulCudaConfig> space = matmul_cuda_space();
-  for (const MatmulCudaConfig& c : space)
-    if (blocks_of(form, c) >= target.sm_count) return c;
-  return space.back();
+  return largest_tile_filling_the_sms(matmul_cuda_space(), form, target, [](const auto& c) {
+    return std::pair{c.block_m(), c.block_n()};
+  });
 }
 
-std::optional<Module> matmul_cuda(const Task& task, const CudaTarget& target) {
-  std::optional<GemmForm> form = analyze_gemm(task);
-  if (!form) return {};
-  return matmul_cuda(task, choose_matmul_cuda_config(*form, target));
-}
+namespace {
 
-Module matmul_cuda(const Task& task, const MatmulCudaConfig& c) {
+Module build_matmul_simt(const Task& task, const GemmForm& f, const MatmulCudaConfig& c) {
   check_config(c);
-  std::optional<GemmForm> form = analyze_gemm(task);
-  TM_ASSERT(form) << "matmul_cuda: task " << task.name() << " is not a contraction";
-  const GemmForm& f = *form;
   const int64_t bm = c.block_m(), bn = c.block_n(), bk = c.block_k, threads = c.threads();
   const int64_t tiles_m = ceil_div(f.m_size, bm), tiles_n = ceil_div(f.n_size, bn);
   const int64_t steps = ceil_div(f.k_size, bk);
@@ -231,6 +216,20 @@ Module matmul_cuda(const Task& task, const MatmulCudaConfig& c) {
     });
   });
   return Module{kernel_name(task.name()), {kb.build()}};
+}
+
+}  // namespace
+
+std::optional<Module> matmul_cuda(const Task& task, const CudaTarget& target) {
+  std::optional<GemmForm> form = analyze_gemm(task);
+  if (!form) return {};
+  return build_matmul_simt(task, *form, choose_matmul_cuda_config(*form, target));
+}
+
+Module matmul_cuda(const Task& task, const MatmulCudaConfig& config) {
+  std::optional<GemmForm> form = analyze_gemm(task);
+  TM_ASSERT(form) << "matmul_cuda: task " << task.name() << " is not a contraction";
+  return build_matmul_simt(task, *form, config);
 }
 
 }  // namespace taskmap::schedules

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "arith/linear.h"
+#include "schedules/cuda/tile_choice.h"
 #include "taskmap/arith/simplify.h"
 #include "taskmap/error.h"
 #include "taskmap/ir/functor.h"
@@ -21,17 +22,6 @@ using lang::KernelBuilder;
 namespace {
 
 constexpr int64_t kChunk = 8;  // 16-bit elements in one 16-byte copy / ldmatrix row
-
-int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
-
-// A factor the copies can read: a load of an f16 / bf16 input widened to f32, whose chunks of
-// eight elements along `along` (a GEMM coordinate) are contiguous and 16-byte aligned.
-struct MmaOperand {
-  const LoadNode* load = nullptr;
-  bool k_contiguous = true;  // chunks run along K (else along N: B stored row by row)
-};
 
 // The load under `factor` = cast(f32, load(x, ...)) with x of f16 / bf16; nullptr otherwise.
 const LoadNode* narrow_load(const Expr& factor) {
@@ -52,14 +42,10 @@ bool chunks_along(const GemmForm& f, const LoadNode* ld, bool along_k) {
   const Var batch = var("batch", index_dtype), row = var("row", index_dtype);
   const Var col = var("col", index_dtype), k = var("k", index_dtype);
   const Var& along = along_k ? k : col;
-  const std::vector<int64_t>& shape = ld->buffer.type().shape();
-  std::vector<std::pair<Var, Expr>> map = gemm_bindings(f, batch, row, col, k);
-  Expr flat = int_imm(0);
-  int64_t stride = 1;
-  for (size_t d = shape.size(); d-- > 0;) {
-    flat = flat + substitute(ld->indices[d], map) * stride;
-    stride *= shape[d];
-  }
+  const std::vector<std::pair<Var, Expr>> map = gemm_bindings(f, batch, row, col, k);
+  std::vector<Expr> index;
+  for (const Expr& i : ld->indices) index.push_back(substitute(i, map));
+  const Expr flat = ld->buffer.type().layout().offset(index);
   std::optional<arith::LinearForm> form = arith::linear_form(arith::simplify(flat));
   if (!form || form->constant % kChunk != 0) return false;
   bool steps_by_one = false;
@@ -75,28 +61,24 @@ bool chunks_along(const GemmForm& f, const LoadNode* ld, bool along_k) {
   return steps_by_one;
 }
 
+// The factors the copies read: loads of f16 / bf16 inputs (widened to f32 in the task) whose
+// chunks of eight elements are contiguous and 16-byte aligned, A's along K, B's along N or K.
 struct MmaOperands {
-  MmaOperand a, b;
+  const LoadNode* a = nullptr;
+  const LoadNode* b = nullptr;
+  bool b_along_k = false;  // B's chunks run along K (a transposed B), else along N
 };
 
 std::optional<MmaOperands> mma_operands(const GemmForm& f) {
-  MmaOperands out;
-  out.a.load = narrow_load(f.a);
-  out.b.load = narrow_load(f.b);
-  if (out.a.load == nullptr || out.b.load == nullptr ||
-      out.a.load->buffer.type().dtype() != out.b.load->buffer.type().dtype())
+  MmaOperands out{narrow_load(f.a), narrow_load(f.b)};
+  if (out.a == nullptr || out.b == nullptr ||
+      out.a->buffer.type().dtype() != out.b->buffer.type().dtype())
     return {};
-  if (f.k_size % kChunk != 0 || !chunks_along(f, out.a.load, true)) return {};
-  if (f.n_size % kChunk == 0 && chunks_along(f, out.b.load, false)) {
-    out.b.k_contiguous = false;
-  } else if (!chunks_along(f, out.b.load, true)) {
-    return {};
-  }
+  if (f.k_size % kChunk != 0 || !chunks_along(f, out.a, true)) return {};
+  if (f.n_size % kChunk == 0 && chunks_along(f, out.b, false)) return out;
+  out.b_along_k = true;
+  if (!chunks_along(f, out.b, true)) return {};
   return out;
-}
-
-int64_t blocks_of(const GemmForm& f, const MatmulMmaConfig& c) {
-  return f.batch_size * ceil_div(f.m_size, c.block_m) * ceil_div(f.n_size, c.block_n);
 }
 
 void check_config(const MatmulMmaConfig& c) {
@@ -157,28 +139,18 @@ std::vector<MatmulMmaConfig> matmul_mma_space() {
 }
 
 MatmulMmaConfig choose_matmul_mma_config(const GemmForm& form, const CudaTarget& target) {
-  const std::vector<MatmulMmaConfig> space = matmul_mma_space();
-  for (const MatmulMmaConfig& c : space)
-    if (blocks_of(form, c) >= target.sm_count) return c;
-  return space.back();
+  return largest_tile_filling_the_sms(matmul_mma_space(), form, target, [](const auto& c) {
+    return std::pair{c.block_m, c.block_n};
+  });
 }
 
-std::optional<Module> matmul_mma_cuda(const Task& task, const CudaTarget& target) {
-  if (target.sm < 80) return {};
-  std::optional<GemmForm> form = analyze_gemm(task, GemmOutputs::any_float);
-  if (!form || !mma_operands(*form)) return {};
-  return matmul_mma_cuda(task, choose_matmul_mma_config(*form, target));
-}
+namespace {
 
-std::optional<Module> matmul_mma_cuda(const Task& task, const MatmulMmaConfig& c) {
+Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& operands,
+                        const MatmulMmaConfig& c) {
   check_config(c);
-  std::optional<GemmForm> form = analyze_gemm(task, GemmOutputs::any_float);
-  if (!form) return {};
-  const GemmForm& f = *form;
-  std::optional<MmaOperands> operands = mma_operands(f);
-  if (!operands) return {};
-  const bool b_along_k = operands->b.k_contiguous;
-  const DType in = operands->a.load->buffer.type().dtype();
+  const bool b_along_k = operands.b_along_k;
+  const DType in = operands.a->buffer.type().dtype();
   const int64_t bm = c.block_m, bn = c.block_n, bk = c.block_k, threads = c.threads();
   const int64_t wm = c.warp_m(), wn = c.warp_n(), stages = c.stages;
   const int64_t tiles_m = ceil_div(f.m_size, bm), tiles_n = ceil_div(f.n_size, bn);
@@ -247,7 +219,7 @@ std::optional<Module> matmul_mma_cuda(const Task& task, const MatmulMmaConfig& c
                     const Expr row = m0 + rc[0], k = k0 + rc[1] * kChunk;
                     const Expr inside = row < f.m_size && k < f.k_size;
                     copy_chunk(a_smem, stage, rc[0], rc[1], k_chunks, inside,
-                               factor_address(operands->a.load, batch, min(row, f.m_size - 1), {},
+                               factor_address(operands.a, batch, min(row, f.m_size - 1), {},
                                               min(k, f.k_size - kChunk)));
                   });
                   kb.for_mapping(b_copy, t, [&](const Index& rc) {
@@ -255,14 +227,14 @@ std::optional<Module> matmul_mma_cuda(const Task& task, const MatmulMmaConfig& c
                       const Expr col = n0 + rc[0], k = k0 + rc[1] * kChunk;
                       copy_chunk(b_smem, stage, rc[0], rc[1], k_chunks,
                                  col < f.n_size && k < f.k_size,
-                                 factor_address(operands->b.load, batch, {}, min(col, f.n_size - 1),
+                                 factor_address(operands.b, batch, {}, min(col, f.n_size - 1),
                                                 min(k, f.k_size - kChunk)));
                     } else {
                       const Expr k = k0 + rc[0], col = n0 + rc[1] * kChunk;
                       copy_chunk(b_smem, stage, rc[0], rc[1], n_chunks,
                                  k < f.k_size && col < f.n_size,
-                                 factor_address(operands->b.load, batch, {},
-                                                min(col, f.n_size - kChunk), min(k, f.k_size - 1)));
+                                 factor_address(operands.b, batch, {}, min(col, f.n_size - kChunk),
+                                                min(k, f.k_size - 1)));
                     }
                   });
                 };
@@ -358,6 +330,23 @@ std::optional<Module> matmul_mma_cuda(const Task& task, const MatmulMmaConfig& c
     });
   });
   return Module{kernel_name(task.name()), {kb.build()}};
+}
+
+}  // namespace
+
+std::optional<Module> matmul_mma_cuda(const Task& task, const CudaTarget& target) {
+  if (target.sm < 80) return {};
+  std::optional<GemmForm> form = analyze_gemm(task, GemmOutputs::any_float);
+  std::optional<MmaOperands> operands = form ? mma_operands(*form) : std::nullopt;
+  if (!operands) return {};
+  return build_matmul_mma(task, *form, *operands, choose_matmul_mma_config(*form, target));
+}
+
+std::optional<Module> matmul_mma_cuda(const Task& task, const MatmulMmaConfig& config) {
+  std::optional<GemmForm> form = analyze_gemm(task, GemmOutputs::any_float);
+  std::optional<MmaOperands> operands = form ? mma_operands(*form) : std::nullopt;
+  if (!operands) return {};
+  return build_matmul_mma(task, *form, *operands, config);
 }
 
 }  // namespace taskmap::schedules
