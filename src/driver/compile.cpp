@@ -65,7 +65,7 @@ ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target) {
 ir::Module implement_cuda(const ir::Task& task, const CudaTarget& target) {
   if (auto module = schedules::matmul_mma_cuda(task, target)) return *module;
   if (auto module = schedules::matmul_cuda(task, target)) return *module;
-  if (auto module = schedules::softmax_cuda(task, target)) return *module;
+  if (auto module = schedules::normalize_rows_cuda(task, target)) return *module;
   if (auto module = schedules::row_reduce_cuda(task, target)) return *module;
   return schedules::auto_schedule_cuda(task, target);
 }

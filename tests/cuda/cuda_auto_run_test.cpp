@@ -37,12 +37,15 @@ std::vector<OperatorCase> op_cases() {
   cases.push_back({"GlobalAveragePool", {{1, 64, 7, 7}}, {}});
   cases.push_back({"ReduceMax", {{40, 700}}, {{"axes", Shape{1}}}});
   cases.push_back({"ReduceMax", {{40, 700}}, {{"axes", Shape{0}}}});
-  // The warp-per-row template: rows of whole warps, a ragged last step, a row shorter than a
-  // warp, and a row count that leaves part of the last block idle.
+  // The warp-per-row normalizations: rows of whole warps, a ragged last step, a row shorter
+  // than a warp, a row count that leaves part of the last block idle, statistics read by
+  // statistics (layer norm) and a log-softmax.
   cases.push_back({"Softmax", {{12, 128}}, {{"axis", int64_t{1}}}});
   cases.push_back({"Softmax", {{3, 5, 1000}}, {{"axis", int64_t{-1}}}});
   cases.push_back({"Softmax", {{13, 7}}, {{"axis", int64_t{1}}}});
   cases.push_back({"LayerNormalization", {{16, 768}, {768}, {768}}, {{"axis", int64_t{-1}}}});
+  cases.push_back({"LayerNormalization", {{2, 9, 100}, {100}}, {{"axis", int64_t{-1}}}});
+  cases.push_back({"LogSoftmax", {{11, 300}}, {{"axis", int64_t{-1}}}});
   cases.push_back({"MatMul", {{3, 64, 96}, {96, 80}}, {}});
   cases.push_back({"Conv", {{1, 8, 20, 20}, {16, 8, 3, 3}}, {{"pads", Shape{1, 1, 1, 1}}}});
   cases.push_back({"MaxPool", {{1, 8, 20, 20}}, {{"kernel_shape", Shape{3, 3}}}});

@@ -43,8 +43,7 @@ std::vector<OperatorCase> op_cases() {
   cases.push_back({"AveragePool", {{1, 4, 12, 12}}, {{"kernel_shape", Shape{2, 2}}}});
   cases.push_back({"GlobalAveragePool", {{1, 4, 7, 7}}, {}});
   cases.push_back({"Concat", {{2, 3}, {2, 5}}, {{"axis", int64_t{1}}}});
-  // Softmax through its warp-per-row template; the others' intermediate reductions recomputed
-  // per element.
+  // Normalizations along the last axis through the warp-per-row template.
   cases.push_back({"Softmax", {{4, 70}}, {{"axis", int64_t{1}}}});
   cases.push_back({"LayerNormalization", {{4, 70}, {70}, {70}}, {{"axis", int64_t{-1}}}});
   cases.push_back({"LogSoftmax", {{4, 70}}, {{"axis", int64_t{1}}}});
@@ -92,34 +91,48 @@ TEST_F(CudaAutoBuild, OnnxOperatorsCompileForSm80AndSm90WithoutWarnings) {
   testing::expect_cubins_without_warnings(jobs);
 }
 
-// Softmax and row reductions take the warp-per-row templates: one kernel, eight rows per block
-// of 256 threads, a row's results folded across the warp by xor shuffles. A LogSoftmax (another
-// form), a reduction over a leading axis and rows shorter than a warp stay with the
-// auto-scheduler.
+// Normalizations along the last axis and row reductions take the warp-per-row templates: one
+// kernel, eight rows per block of 256 threads, each of a row's reductions folded across the warp
+// by five xor shuffles. A reduction over a leading axis, a normalization over two axes and rows
+// shorter than a warp (for a plain reduction) stay with the auto-scheduler.
 TEST_F(CudaAutoBuild, WarpPerRowTemplatesAreTaken) {
   const CudaTarget target = CudaTarget::parse("cuda:sm_90");
   auto schedule_of = [&](const ir::Module& m) { return m.functions.at(0)->attrs.at("schedule"); };
+  auto shuffles = [&](const ir::Module& m) {
+    return count_of(codegen::generate_cuda_source(passes::lower(m), target).text,
+                    "__shfl_xor_sync(");
+  };
   const ir::Module softmax =
       implement_cuda(lower_op("Softmax", {{3, 5, 1000}}, {{"axis", int64_t{-1}}}), target);
   ASSERT_EQ(softmax.functions.size(), 1u);
   const ir::Function& kernel = softmax.functions[0];
-  EXPECT_EQ(schedule_of(softmax).rfind("softmax_cuda", 0), 0u);
+  EXPECT_EQ(schedule_of(softmax).rfind("normalize_rows_cuda", 0), 0u);
   EXPECT_EQ(kernel->attrs.at("cuda.block_dim"), "256");
   EXPECT_EQ(kernel->attrs.at("cuda.grid_dim"), "2");  // 15 rows, 8 per block
-  const std::string text = codegen::generate_cuda_source(passes::lower(softmax), target).text;
-  EXPECT_EQ(count_of(text, "__shfl_xor_sync("), 10) << text;  // 5 per reduction, 2 reductions
+  EXPECT_EQ(shuffles(softmax), 10);                   // max and sum
+
+  // Mean, variance (reading the mean) and 1 / sqrt(variance + epsilon) once per row.
+  const ir::Module layer_norm = implement_cuda(
+      lower_op("LayerNormalization", {{1, 128, 768}, {768}, {768}}, {{"axis", int64_t{-1}}}),
+      target);
+  ASSERT_EQ(layer_norm.functions.size(), 1u);
+  EXPECT_EQ(schedule_of(layer_norm).rfind("normalize_rows_cuda", 0), 0u);
+  EXPECT_EQ(layer_norm.functions[0]->attrs.at("cuda.grid_dim"), "16");
+  EXPECT_EQ(shuffles(layer_norm), 10);
+  const ir::Module log_softmax =
+      implement_cuda(lower_op("LogSoftmax", {{4, 70}}, {{"axis", int64_t{1}}}), target);
+  EXPECT_EQ(schedule_of(log_softmax).rfind("normalize_rows_cuda", 0), 0u);
 
   const ir::Module mean =
       implement_cuda(lower_op("ReduceMean", {{6, 5, 300}}, {{"axes", Shape{1, 2}}}), target);
   EXPECT_EQ(schedule_of(mean).rfind("row_reduce_cuda", 0), 0u);
   EXPECT_EQ(mean.functions[0]->attrs.at("cuda.grid_dim"), "1");  // 6 rows of 1500
-  EXPECT_EQ(
-      count_of(codegen::generate_cuda_source(passes::lower(mean), target).text, "__shfl_xor_sync("),
-      5);
+  EXPECT_EQ(shuffles(mean), 5);
 
-  EXPECT_EQ(schedule_of(
-                implement_cuda(lower_op("LogSoftmax", {{4, 70}}, {{"axis", int64_t{1}}}), target)),
-            "auto");
+  EXPECT_EQ(
+      schedule_of(implement_cuda(
+          lower_op("LayerNormalization", {{4, 6, 70}, {6, 70}}, {{"axis", int64_t{1}}}), target)),
+      "auto");
   EXPECT_EQ(
       schedule_of(implement_cuda(lower_op("ReduceMax", {{40, 70}}, {{"axes", Shape{0}}}), target)),
       "auto");

@@ -39,6 +39,13 @@ TEST(HostCudaRun, AutoScheduledAndWarpPerRowKernelsMatchTheCpu) {
            {"ReduceMean", {{9, 100}}, {{"axes", Shape{1}}}},
            {"ReduceMax", {{9, 100}}, {{"axes", Shape{1}}}},
            {"LayerNormalization", {{4, 64}, {64}, {64}}, {{"axis", int64_t{-1}}}},
+           // Rows of several dimensions, ragged against the warp; epsilon and scale broadcast.
+           {"LayerNormalization",
+            {{2, 5, 100}, {100}, {1}},
+            {{"axis", int64_t{-1}}, {"epsilon", 0.25}}},
+           {"LayerNormalization", {{3, 40}, {40}}, {{"axis", int64_t{1}}}},
+           {"LogSoftmax", {{7, 45}}, {{"axis", int64_t{-1}}}},
+           {"Softmax", {{3, 2, 5}}, {{"axis", int64_t{2}}}},  // rows shorter than a warp
        })
     expect_operator_matches_cpu(c);
 }
