@@ -200,35 +200,33 @@ class PlanBuilder {
     };
     auto add_member = [&](int i) {
       std::vector<KernelArg> args;
-      for (const ir::Function& f : member_kernels(i, args))
-        add_kernel(f, args, step, label_of(*ops[i], f, flops_[i]));
+      const std::vector<ir::Function> fs = member_kernels(i, args);
+      for (size_t k = 0; k < fs.size(); ++k)
+        add_kernel(fs[k], args, step, label_of(*ops[i], fs[k], k == 0 ? flops_[i] : 0));
     };
     std::vector<KernelArg> head_args;
     std::vector<ir::Function> heads = member_kernels(group.head, head_args);
-    const ir::Function& head = heads[0];
     const bool alone = group.prologues.empty() && group.epilogues.empty();
-    std::optional<FusedKernel> fused;
+    std::optional<FusedKernels> fused;
     FusionGroup kept = group;
-    // A head of several kernels (a CUDA module) is not rewritten: its members run alone.
-    const bool rewritable = heads.size() == 1;
-    if (!alone && rewritable) fused = fuse_kernel(group, ops, lowered, head, head_args);
+    if (!alone) fused = fuse_kernels(group, ops, lowered, heads, head_args);
     // A kernel that reads a prologue's tensor other than element by element (a template's
     // masked vector loads) may still take the epilogues: the prologues then run alone first.
-    if (!fused && rewritable && !group.prologues.empty() && !group.epilogues.empty()) {
+    if (!fused && !group.prologues.empty() && !group.epilogues.empty()) {
       kept.prologues.clear();
-      fused = fuse_kernel(kept, ops, lowered, head, head_args);
+      fused = fuse_kernels(kept, ops, lowered, heads, head_args);
     }
     if (fused || alone) {
       if (kept.prologues.size() != group.prologues.size()) {
         for (int p : group.prologues) add_member(p);
       }
-      std::string label = label_of(*ops[group.head], head, flops);
-      for (int p : kept.prologues) label = ops[p]->type + " '" + ops[p]->name + "' -> " + label;
-      for (int e : kept.epilogues) label += " + " + ops[e]->type + " '" + ops[e]->name + "'";
-      if (fused) {
-        add_kernel(fused->function, fused->args, step, label);
-      } else {
-        for (const ir::Function& f : heads) add_kernel(f, head_args, step, label);
+      // Each kernel by its own schedule (a split-k sum is not the GEMM), the flops on the first.
+      for (size_t k = 0; k < heads.size(); ++k) {
+        std::string label = label_of(*ops[group.head], heads[k], k == 0 ? flops : 0);
+        for (int p : kept.prologues) label = ops[p]->type + " '" + ops[p]->name + "' -> " + label;
+        for (int e : kept.epilogues) label += " + " + ops[e]->type + " '" + ops[e]->name + "'";
+        add_kernel(fused ? fused->functions[k] : heads[k], fused ? fused->args : head_args, step,
+                   label);
       }
       return;
     }
@@ -238,8 +236,8 @@ class PlanBuilder {
         add_member(i);
         continue;
       }
-      for (const ir::Function& f : heads)
-        add_kernel(f, head_args, step, label_of(*ops[i], f, flops_[i]));
+      for (size_t k = 0; k < heads.size(); ++k)
+        add_kernel(heads[k], head_args, step, label_of(*ops[i], heads[k], k == 0 ? flops_[i] : 0));
     }
   }
 
@@ -277,7 +275,8 @@ class PlanBuilder {
   }
 
   // The kernels of one operator: on the CPU one, on CUDA the template's or auto-scheduler's
-  // module (its kernels share the task's parameters).
+  // module (its kernels share the task's parameters, then its workspace, given scratch tensors
+  // of this step).
   std::vector<ir::Function> implement(const graph::OperatorNode& op,
                                       const graph::LoweredOperator& lowered,
                                       std::vector<const graph::TensorNode*>& args) {
@@ -293,6 +292,7 @@ class PlanBuilder {
         TM_ASSERT(same) << "the CUDA kernels of " << op.type << " '" << op.name
                         << "' differ in parameters";
       }
+      for (const ir::Var& w : module.workspace) args.push_back(scratch(w));
       return module.functions;
     }
     return {implement_cpu_kernel(op, lowered, args)};

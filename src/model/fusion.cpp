@@ -258,10 +258,10 @@ std::vector<FusionGroup> partition_fusion(
   return live;
 }
 
-std::optional<FusedKernel> fuse_kernel(
+std::optional<FusedKernels> fuse_kernels(
     const FusionGroup& group, const std::vector<const graph::OperatorNode*>& ops,
     const std::vector<std::optional<graph::LoweredOperator>>& lowered,
-    const ir::Function& head_kernel, const std::vector<KernelArg>& head_args) {
+    const std::vector<ir::Function>& head_kernels, const std::vector<KernelArg>& head_args) {
   auto arg_for = [&](const TensorNode* t) -> const KernelArg* {
     for (const KernelArg& a : head_args)
       if (a.tensor == t) return &a;
@@ -304,11 +304,14 @@ std::optional<FusedKernel> fuse_kernel(
     group_out = lowered[group.epilogues.back()]->task.output_params()[0];
   }
 
-  FusionRewriter rewriter(std::move(prologues), head_out, std::move(epilogues), group_out);
-  ir::Stmt body = rewriter.mutate(head_kernel->body);
-  if (rewriter.failed()) return {};
+  std::vector<ir::Stmt> bodies;
+  for (const ir::Function& kernel : head_kernels) {
+    FusionRewriter rewriter(prologues, head_out, epilogues, group_out);
+    bodies.push_back(rewriter.mutate(kernel->body));
+    if (rewriter.failed()) return {};
+  }
 
-  FusedKernel fused;
+  FusedKernels fused;
   std::unordered_set<const ir::ExprNode*> taken;
   auto add = [&](const KernelArg& a) {
     if (taken.insert(a.param.get()).second) fused.args.push_back(a);
@@ -322,7 +325,8 @@ std::optional<FusedKernel> fuse_kernel(
   for (const KernelArg& a : extra) add(a);
   std::vector<ir::Var> params;
   for (const KernelArg& a : fused.args) params.push_back(a.param);
-  fused.function = head_kernel.with_params_and_body(params, body);
+  for (size_t i = 0; i < head_kernels.size(); ++i)
+    fused.functions.push_back(head_kernels[i].with_params_and_body(params, bodies[i]));
   return fused;
 }
 

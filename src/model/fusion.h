@@ -45,17 +45,20 @@ struct KernelArg {
   const graph::TensorNode* tensor;
 };
 
-struct FusedKernel {
-  ir::Function function;
-  std::vector<KernelArg> args;  // in parameter order
+struct FusedKernels {
+  std::vector<ir::Function> functions;  // in launch order, sharing their parameters
+  std::vector<KernelArg> args;          // in parameter order
 };
 
-// `head_kernel` implements the head's task; `head_args` binds its parameters (the task's inputs
-// and outputs, then any extra parameters such as packed weights). Returns nothing when the
-// kernel cannot be rewritten (the caller then runs the members separately).
-std::optional<FusedKernel> fuse_kernel(
+// `head_kernels` implement the head's task (one kernel, or a CUDA module's kernels in launch
+// order, all with the same parameters); `head_args` binds their parameters (the task's inputs
+// and outputs, then any extra parameters such as packed weights or a workspace). Each kernel is
+// rewritten: prologue reads inlined wherever they are, the stores to the head's output (in
+// whichever kernel makes them) carried through the epilogues. Returns nothing when a kernel
+// cannot be rewritten (the caller then runs the members separately).
+std::optional<FusedKernels> fuse_kernels(
     const FusionGroup& group, const std::vector<const graph::OperatorNode*>& ops,
     const std::vector<std::optional<graph::LoweredOperator>>& lowered,
-    const ir::Function& head_kernel, const std::vector<KernelArg>& head_args);
+    const std::vector<ir::Function>& head_kernels, const std::vector<KernelArg>& head_args);
 
 }  // namespace taskmap::model

@@ -92,7 +92,7 @@ ir::Function lower(const ir::Function& input, const PipelineOptions& options) {
 }
 
 ir::Module lower(const ir::Module& m, const PipelineOptions& options) {
-  ir::Module out{m.name, {}};
+  ir::Module out{m.name, {}, m.workspace};
   for (const ir::Function& f : m.functions) out.functions.push_back(lower(f, options));
   return out;
 }

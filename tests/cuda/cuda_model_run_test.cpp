@@ -90,6 +90,14 @@ TEST_F(CudaModelRun, FusedGraphsMatchTheCpu) {
                                  return tail(b, b.add(y, b.weight({72}, 1.0)));
                                }),
                          "matmul", 1e-4);
+  // K split in three (a batch-1 projection): the transpose read by the partial GEMMs, the bias
+  // and the tail applied by the sum kernel.
+  expect_gpu_matches_cpu(chain({768, 128},
+                               [&](GraphBuilder& b, Tensor x) {
+                                 Tensor y = b.matmul(b.transpose(x, {1, 0}), b.weight({768, 768}));
+                                 return tail(b, b.add(y, b.weight({768}, 1.0)));
+                               }),
+                         "split-k matmul", 1e-4);
   expect_gpu_matches_cpu(chain({1, 8, 14, 14},
                                [&](GraphBuilder& b, Tensor x) {
                                  Tensor y = b.conv2d(b.relu(x), b.weight({16, 8, 3, 3}),

@@ -9,6 +9,7 @@
 
 #include "taskmap/build/cuda_compiler.h"
 #include "taskmap/error.h"
+#include "taskmap/graph/builder.h"
 #include "taskmap/model.h"
 #include "taskmap/models.h"
 
@@ -65,6 +66,25 @@ TEST_F(CudaModelBuild, FusionRewritesCudaKernels) {
   unfused_options.fuse = false;
   Model unfused(models::build_model("resnet50"), unfused_options);
   EXPECT_GT(unfused.plan_only(unfused.default_bindings()).kernels, fused.kernels + 40);
+}
+
+// A batch-1 projection (128 × 768 × 768) splits K: the GEMM kernel takes the transposed input
+// as its prologue and writes partial sums, the sum kernel takes the bias and the Relu; both
+// compile without warnings.
+TEST_F(CudaModelBuild, SplitKKernelsTakeThePrologueAndTheEpilogues) {
+  graph::GraphBuilder b("projection", /*seed=*/3);
+  graph::Tensor x = b.input("x", ir::f32, {768, 128});
+  graph::Tensor y = b.matmul(b.transpose(x, {1, 0}), b.weight({768, 768}));
+  b.output(b.relu(b.add(y, b.weight({768}, 1.0))), "y");
+  Model model(b.build(), cuda_options("cuda:sm_90"));
+  const CompileReport report = model.compile(model.default_bindings());
+  ASSERT_EQ(report.kernels, 2) << ::testing::PrintToString(report.kernel_labels);
+  EXPECT_EQ(report.kernel_labels[0].rfind("Transpose", 0), 0u) << report.kernel_labels[0];
+  EXPECT_NE(report.kernel_labels[0].find("split-k 3"), std::string::npos);
+  EXPECT_NE(report.kernel_labels[1].find("split-k sum of 3 ranges"), std::string::npos);
+  for (const std::string& label : report.kernel_labels)
+    EXPECT_NE(label.find("+ Add 'Add_0' + Relu"), std::string::npos) << label;
+  EXPECT_EQ(report.warnings, std::vector<std::string>{});
 }
 
 // Without a GPU, a compiled model says so when asked to run; the build itself succeeded.

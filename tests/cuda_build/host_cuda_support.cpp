@@ -35,13 +35,22 @@ void run_cuda_on_host(const ir::Module& scheduled, const CudaTarget& target,
   build::BuildOptions options;
   options.extra_flags = {"-std=c++20", "-pthread", "-O1", "-I" TASKMAP_CUDA_INCLUDE_DIR};
   const auto library = build::build_shared_objects({{scheduled.name + "_host", text}}, options)[0];
+  // The workspace, poisoned: a kernel that reads what no kernel wrote sees NaN.
+  std::vector<NDArray> workspace;
+  std::vector<void*> arguments = buffers;
+  for (const ir::Var& w : scheduled.workspace) {
+    workspace.emplace_back(w.dtype(), w.type().shape());
+    const std::vector<float> nan = poisoned(workspace.back().numel());
+    for (int64_t j = 0; j < workspace.back().numel(); ++j) workspace.back().set_double(j, nan[j]);
+    arguments.push_back(workspace.back().raw());
+  }
   for (const ir::Function& f : scheduled.functions) {
-    TM_ASSERT(f->params.size() == buffers.size())
-        << f->name << " takes " << f->params.size() << " arguments, " << buffers.size()
-        << " were given";
+    TM_ASSERT(f->params.size() == arguments.size())
+        << f->name << " takes " << f->params.size() << " arguments, " << arguments.size()
+        << " were given (with the workspace)";
     unsigned grid = static_cast<unsigned>(std::stoul(f->attrs.at("cuda.grid_dim")));
     unsigned block = static_cast<unsigned>(std::stoul(f->attrs.at("cuda.block_dim")));
-    std::vector<void*> pointers = buffers;  // the kernel reads each parameter through a pointer
+    std::vector<void*> pointers = arguments;  // the kernel reads each parameter through a pointer
     std::vector<void*> args;
     for (void*& p : pointers) args.push_back(&p);
     args.push_back(&grid);

@@ -15,7 +15,8 @@ namespace taskmap::testing {
 
 // Lowers `scheduled`, generates its CUDA source for `target` and runs its kernels in order, each
 // on the grid and block of its attrs. `buffers`: one host pointer per kernel parameter (tensor
-// parameters only). A failed kernel assertion is a UserError with its message.
+// parameters only) but the module's workspace, which this allocates (NaN-poisoned). A failed kernel
+// assertion is a UserError with its message.
 void run_cuda_on_host(const ir::Module& scheduled, const CudaTarget& target,
                       const std::vector<void*>& buffers);
 

@@ -1,7 +1,7 @@
 // The SIMT matmul CUDA template (schedules/matmul_cuda.h): every config of its space on ragged
-// and whole-tile problems, and the operators it serves (batched MatMul, Gemm with a transposed
-// operand and bias, Conv as an implicit GEMM), run on the host emulator against the CPU; every
-// config compiled by NVRTC for sm_80 and sm_90 without warnings.
+// and whole-tile problems, whole and split along K, and the operators it serves (batched MatMul,
+// Gemm with a transposed operand and bias, Conv as an implicit GEMM), run on the host emulator
+// against the CPU; every config compiled by NVRTC for sm_80 and sm_90 without warnings.
 #include <gtest/gtest.h>
 
 #include "cuda_build/host_cuda_support.h"
@@ -50,16 +50,53 @@ TEST(MatmulCuda, ServesBatchedMatMulGemmAndConvolution) {
   }
 }
 
-// The tile is the largest whose blocks fill the SMs (132 on sm_90): a 2048² problem takes
-// 128 × 128, 1024² 32 × 64, a batch-1 transformer projection (128 × 768) the smallest.
-TEST(MatmulCuda, TileFollowsTheSmCount) {
-  auto chosen = [](int64_t m, int64_t n) {
-    const ir::Task task = lower_op("MatMul", {{m, 64}, {64, n}}, {});
+// Split-k: each config with K in three ranges (the last ragged: 50 = 3 + 3 + 1 steps of 8) and
+// in two whole ranges; the partial sums go through the workspace (poisoned by the emulator) and
+// the second kernel applies the epilogue (Gemm's alpha and bias; a convolution's).
+TEST(MatmulCuda, SplitKMatchesTheCpu) {
+  for (schedules::MatmulCudaConfig c : schedules::matmul_cuda_space()) {
+    for (const auto& [mnk, splits] : std::vector<std::pair<Shape, int64_t>>{
+             {Shape{70, 100, 50}, 3}, {Shape{c.block_m(), c.block_n(), 4 * c.block_k}, 2}}) {
+      c.split_k = splits;
+      const ir::Task task = lower_op("MatMul", {{mnk[0], mnk[2]}, {mnk[2], mnk[1]}}, {});
+      const ir::Module scheduled = schedules::matmul_cuda(task, c);
+      ASSERT_EQ(scheduled.functions.size(), 2u) << c.str();
+      ASSERT_EQ(scheduled.workspace.size(), 1u);
+      EXPECT_EQ(scheduled.workspace[0].type().shape(), (Shape{splits, 1, mnk[0], mnk[1]}));
+      expect_matches_cpu(task, scheduled, c.str() + " on " + shape_str(mnk));
+    }
+  }
+  schedules::MatmulCudaConfig small = schedules::matmul_cuda_space()[2];
+  small.split_k = 4;
+  for (const OperatorCase& c : std::vector<OperatorCase>{
+           {"Gemm", {{20, 96}, {44, 96}, {44}}, {{"transB", int64_t{1}}, {"alpha", 0.5}}},
+           {"Conv", {{1, 8, 10, 10}, {16, 8, 3, 3}, {16}}, {{"pads", Shape{1, 1, 1, 1}}}},
+       }) {
+    const ir::Task task = lower_op(c.type, c.inputs, c.attrs);
+    expect_matches_cpu(task, schedules::matmul_cuda(task, small), c.type + " split-k 4");
+  }
+}
+
+// The tile is the largest whose blocks fill the SMs (132 on sm_90), K split into ranges of at
+// least 256 when its tiles alone are too few: a 2048² problem takes 128 × 128 whole, 1024² with
+// K = 64 (too short to split) 32 × 64; batch-1 transformer projections (M = 128) split K: 32 ×
+// 64 tiles in 3 ranges for 768², 64 × 128 in 11 for K = 3072.
+TEST(MatmulCuda, TileAndSplitFollowTheSmCount) {
+  auto chosen = [](int64_t m, int64_t n, int64_t k) {
+    const ir::Task task = lower_op("MatMul", {{m, k}, {k, n}}, {});
     return schedules::choose_matmul_cuda_config(*schedules::analyze_gemm(task), kTarget);
   };
-  EXPECT_EQ(chosen(2048, 2048).block_m(), 128);
-  EXPECT_EQ(chosen(1024, 1024).block_m(), 32);
-  EXPECT_EQ(chosen(128, 768).block_m(), 16);
+  EXPECT_EQ(chosen(2048, 2048, 64).block_m(), 128);
+  EXPECT_EQ(chosen(2048, 2048, 4096).split_k, 1);
+  EXPECT_EQ(chosen(1024, 1024, 64).block_m(), 32);
+  EXPECT_EQ(chosen(1024, 1024, 64).split_k, 1);
+  EXPECT_EQ(chosen(128, 768, 64).block_m(), 16);
+  EXPECT_EQ(chosen(128, 768, 768).block_m(), 32);
+  EXPECT_EQ(chosen(128, 768, 768).split_k, 3);
+  EXPECT_EQ(chosen(128, 768, 3072).block_m(), 64);
+  EXPECT_EQ(chosen(128, 768, 3072).split_k, 11);
+  EXPECT_EQ(chosen(128, 768, 3072).str(),
+            "64x128x8, warps 2x2, repeat 2x2, lanes 4x8, thread 4x4, split-k 11");
 }
 
 TEST(MatmulCuda, EveryConfigCompilesForSm80AndSm90WithoutWarnings) {
@@ -67,7 +104,12 @@ TEST(MatmulCuda, EveryConfigCompilesForSm80AndSm90WithoutWarnings) {
   if (!build::nvrtc_available(&why_not)) GTEST_SKIP() << why_not;
   const ir::Task task = lower_op("MatMul", {{300, 200}, {200, 500}}, {});
   std::vector<build::CudaCompileJob> jobs;
-  for (const schedules::MatmulCudaConfig& c : schedules::matmul_cuda_space()) {
+  std::vector<schedules::MatmulCudaConfig> configs = schedules::matmul_cuda_space();
+  for (schedules::MatmulCudaConfig split : schedules::matmul_cuda_space()) {
+    split.split_k = 3;
+    configs.push_back(split);
+  }
+  for (const schedules::MatmulCudaConfig& c : configs) {
     const codegen::CudaSource source =
         codegen::generate_cuda_source(passes::lower(schedules::matmul_cuda(task, c)), kTarget);
     EXPECT_NE(source.text.find("__syncthreads()"), std::string::npos);

@@ -5,6 +5,8 @@
 // NVRTC for sm_80 and sm_90 without warnings.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "cuda_build/host_cuda_support.h"
 #include "ops/ops_support.h"
 #include "taskmap/build/cuda_compiler.h"
@@ -98,17 +100,46 @@ TEST(MatmulMmaCuda, DeclinesWhatItsCopiesCannotRead) {
   EXPECT_FALSE(schedules::matmul_mma_cuda(half, CudaTarget::parse("cuda:sm_75")).has_value());
 }
 
-// The tile is the largest whose blocks fill the SMs: 4096² takes 128 × 128, a batch-1
-// transformer projection (128 × 768) the smallest.
-TEST(MatmulMmaCuda, TileFollowsTheSmCount) {
-  auto chosen = [](int64_t m, int64_t n) {
-    const ir::Task task = lower_typed("MatMul", ir::bf16, {{m, 64}, {64, n}});
+// Split-k: each config with K in three ranges (the last ragged: 80 = 1 + 1 + 0.5 steps of 32)
+// in f16 and in two whole ranges in bf16; a transposed B in two ranges.
+TEST(MatmulMmaCuda, SplitKMatchesTheCpu) {
+  for (schedules::MatmulMmaConfig c : schedules::matmul_mma_space()) {
+    for (const auto& [mnk, splits, dtype] : std::vector<std::tuple<Shape, int64_t, ir::DType>>{
+             {Shape{70, 88, 80}, 3, ir::f16},
+             {Shape{c.block_m, c.block_n, 4 * c.block_k}, 2, ir::bf16}}) {
+      c.split_k = splits;
+      const std::string what = dtype.name() + " " + c.str() + " on " + shape_str(mnk);
+      SCOPED_TRACE(what);
+      const ir::Task task = lower_typed("MatMul", dtype, {{mnk[0], mnk[2]}, {mnk[2], mnk[1]}});
+      std::optional<ir::Module> scheduled = schedules::matmul_mma_cuda(task, c);
+      ASSERT_TRUE(scheduled.has_value());
+      ASSERT_EQ(scheduled->functions.size(), 2u);
+      expect_emulated_matches_cpu(task, *scheduled, kTarget, what, rtol_of(dtype));
+    }
+  }
+  schedules::MatmulMmaConfig c = schedules::matmul_mma_space()[3];
+  c.split_k = 2;
+  const ir::Task gemm = lower_typed("Gemm", ir::bf16, {{20, 96}, {48, 96}, {48}},
+                                    {{"transB", int64_t{1}}, {"alpha", 0.5}});
+  expect_emulated_matches_cpu(gemm, *schedules::matmul_mma_cuda(gemm, c), kTarget,
+                              "Gemm transB split-k 2", rtol_of(ir::bf16));
+}
+
+// The tile is the largest whose blocks fill the SMs, K split into ranges of at least 512 when its
+// tiles alone are too few: 4096² takes 128 × 128 whole; a batch-1 transformer projection
+// (128 × 768) the smallest tile when K = 64, 64 × 64 in 3 ranges when K = 3072.
+TEST(MatmulMmaCuda, TileAndSplitFollowTheSmCount) {
+  auto chosen = [](int64_t m, int64_t n, int64_t k) {
+    const ir::Task task = lower_typed("MatMul", ir::bf16, {{m, k}, {k, n}});
     auto form = schedules::analyze_gemm(task, schedules::GemmOutputs::any_float);
     return schedules::choose_matmul_mma_config(*form, kTarget);
   };
-  EXPECT_EQ(chosen(4096, 4096).block_m, 128);
-  EXPECT_EQ(chosen(4096, 4096).block_n, 128);
-  EXPECT_EQ(chosen(128, 768).block_n, 32);
+  EXPECT_EQ(chosen(4096, 4096, 4096).block_m, 128);
+  EXPECT_EQ(chosen(4096, 4096, 4096).block_n, 128);
+  EXPECT_EQ(chosen(4096, 4096, 4096).split_k, 1);
+  EXPECT_EQ(chosen(128, 768, 64).block_n, 32);
+  EXPECT_EQ(chosen(128, 768, 64).split_k, 1);
+  EXPECT_EQ(chosen(128, 768, 3072).str(), "64x64x32, warps 2x2, 3 stages, split-k 6");
 }
 
 TEST(MatmulMmaCuda, EveryConfigCompilesForSm80AndSm90WithoutWarnings) {
@@ -120,7 +151,14 @@ TEST(MatmulMmaCuda, EveryConfigCompilesForSm80AndSm90WithoutWarnings) {
       const ir::Task task =
           trans_b ? lower_typed("Gemm", dtype, {{300, 200}, {504, 200}}, {{"transB", int64_t{1}}})
                   : lower_typed("MatMul", dtype, {{300, 200}, {200, 504}});
-      for (const schedules::MatmulMmaConfig& c : schedules::matmul_mma_space()) {
+      std::vector<schedules::MatmulMmaConfig> configs = schedules::matmul_mma_space();
+      if (dtype == ir::f16 && !trans_b) {  // and each split along K
+        for (schedules::MatmulMmaConfig split : schedules::matmul_mma_space()) {
+          split.split_k = 3;
+          configs.push_back(split);
+        }
+      }
+      for (const schedules::MatmulMmaConfig& c : configs) {
         const codegen::CudaSource source = codegen::generate_cuda_source(
             passes::lower(*schedules::matmul_mma_cuda(task, c)), kTarget);
         for (const char* ptx : {"mma_sync", "ldmatrix_x4", "cp_async_16", "cp_async_wait<1>"})

@@ -207,9 +207,13 @@ class Function {
   std::shared_ptr<const FunctionNode> node_;
 };
 
+// A task's kernels, run in order. Besides the task's parameters each takes the workspace
+// tensors, in order: buffers the kernels hand data through (split-k's partial sums), which the
+// runtime provides for the task's step, their contents undefined at the start.
 struct Module {
   std::string name;
   std::vector<Function> functions;
+  std::vector<Var> workspace = {};
 };
 
 }  // namespace taskmap::ir

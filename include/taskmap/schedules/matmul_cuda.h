@@ -23,7 +23,9 @@
 //   for (i, j) in thread_map on t: out[...] = epilogue(acc[i, j])   (inside the problem)
 //
 // The tile size is the only knob a problem chooses, from the target: the largest tile whose
-// blocks still fill the SMs (batch-1 inference has few rows), else the smallest. Factors are
+// blocks still fill the SMs (batch-1 inference has few rows), with K split across blocks when
+// the tiles alone are too few (split_k.h: partial sums, then a kernel that adds them and applies
+// the epilogue), else the smallest. Factors are
 // read only through loads, so post-scheduling fusion inlines prologues into the tile loads and
 // epilogues into the final store.
 #include <optional>
@@ -43,11 +45,12 @@ struct MatmulCudaConfig {
   int64_t warp_layout_m = 4, warp_layout_n = 8;  // the lanes of a warp (32)
   int64_t thread_tile_m = 4, thread_tile_n = 4;  // consecutive elements of one lane
   int64_t block_k = 8;                           // K step through shared memory
+  int64_t split_k = 1;  // blocks per tile along K (split_k.h), set by the choice below
 
   int64_t block_m() const { return block_warps_m * warp_repeat_m * warp_layout_m * thread_tile_m; }
   int64_t block_n() const { return block_warps_n * warp_repeat_n * warp_layout_n * thread_tile_n; }
   int64_t threads() const { return block_warps_m * block_warps_n * 32; }
-  // "128x128x8, warps 4x2, repeat 2x2, lanes 4x8, thread 4x4".
+  // "128x128x8, warps 4x2, repeat 2x2, lanes 4x8, thread 4x4[, split-k 3]".
   std::string str() const;
 };
 
@@ -55,7 +58,9 @@ struct MatmulCudaConfig {
 // 64 × 128, 32 × 64 and 16 × 32 (128 threads).
 std::vector<MatmulCudaConfig> matmul_cuda_space();
 
-// The space's largest tile that gives at least one block per SM, else its smallest.
+// The space's largest tile that gives at least one block per SM, splitting K into ranges of at
+// least kSimtMinSplitK where its tiles alone are too few (tile_choice.h); else its smallest.
+constexpr int64_t kSimtMinSplitK = 256;
 MatmulCudaConfig choose_matmul_cuda_config(const GemmForm& form, const CudaTarget& target);
 
 // The template with the chosen config, or nothing when `task` is not a contraction

@@ -39,13 +39,14 @@ namespace taskmap::schedules {
 struct MatmulMmaConfig {
   int64_t block_m = 128, block_n = 128, block_k = 32;
   int64_t warps_m = 2, warps_n = 2;
-  int64_t stages = 3;  // shared-memory buffers the cp.async pipeline cycles through
+  int64_t stages = 3;   // shared-memory buffers the cp.async pipeline cycles through
+  int64_t split_k = 1;  // blocks per tile along K (split_k.h), set by the choice
 
   int64_t warp_m() const { return block_m / warps_m; }
   int64_t warp_n() const { return block_n / warps_n; }
   int64_t threads() const { return warps_m * warps_n * 32; }
   int64_t shared_bytes() const { return stages * (block_m + block_n) * block_k * 2; }
-  // "128x128x32, warps 2x2, 3 stages".
+  // "128x128x32, warps 2x2, 3 stages[, split-k 3]".
   std::string str() const;
 };
 
@@ -53,7 +54,9 @@ struct MatmulMmaConfig {
 // 32 × 64 and 32 × 32.
 std::vector<MatmulMmaConfig> matmul_mma_space();
 
-// The space's largest tile that gives at least one block per SM, else its smallest.
+// The space's largest tile that gives at least one block per SM, splitting K into ranges of at
+// least kMmaMinSplitK where its tiles alone are too few (tile_choice.h); else its smallest.
+constexpr int64_t kMmaMinSplitK = 512;
 MatmulMmaConfig choose_matmul_mma_config(const GemmForm& form, const CudaTarget& target);
 
 // The template with the chosen config, or nothing when the task is not an f16 / bf16

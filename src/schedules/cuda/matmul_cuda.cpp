@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "schedules/cuda/split_k.h"
 #include "schedules/cuda/tile_choice.h"
 #include "taskmap/error.h"
 #include "taskmap/ir/functor.h"
@@ -70,7 +71,8 @@ std::string MatmulCudaConfig::str() const {
   return pair(block_m(), block_n()) + "x" + std::to_string(block_k) + ", warps " +
          pair(block_warps_m, block_warps_n) + ", repeat " + pair(warp_repeat_m, warp_repeat_n) +
          ", lanes " + pair(warp_layout_m, warp_layout_n) + ", thread " +
-         pair(thread_tile_m, thread_tile_n);
+         pair(thread_tile_m, thread_tile_n) +
+         (split_k > 1 ? ", split-k " + std::to_string(split_k) : "");
 }
 
 std::vector<MatmulCudaConfig> matmul_cuda_space() {
@@ -82,9 +84,10 @@ std::vector<MatmulCudaConfig> matmul_cuda_space() {
 }
 
 MatmulCudaConfig choose_matmul_cuda_config(const GemmForm& form, const CudaTarget& target) {
-  return largest_tile_filling_the_sms(matmul_cuda_space(), form, target, [](const auto& c) {
-    return std::pair{c.block_m(), c.block_n()};
-  });
+  return largest_tile_filling_the_sms(matmul_cuda_space(), form, target, kSimtMinSplitK,
+                                      [](const auto& c) {
+                                        return std::pair{c.block_m(), c.block_n()};
+                                      });
 }
 
 namespace {
@@ -93,23 +96,24 @@ Module build_matmul_simt(const Task& task, const GemmForm& f, const MatmulCudaCo
   check_config(c);
   const int64_t bm = c.block_m(), bn = c.block_n(), bk = c.block_k, threads = c.threads();
   const int64_t tiles_m = ceil_div(f.m_size, bm), tiles_n = ceil_div(f.n_size, bn);
-  const int64_t steps = ceil_div(f.k_size, bk);
+  const int64_t tiles = f.batch_size * tiles_m * tiles_n;
+  const SplitK split = plan_split_k(f, ceil_div(f.k_size, bk), c.split_k);
+  const int64_t parts = split.splits, steps = split.steps_per_split, blocks = tiles * parts;
   const bool ragged_m = f.m_size % bm != 0, ragged_n = f.n_size % bn != 0;
-  const bool ragged_k = f.k_size % bk != 0;
+  const bool ragged_k = parts * steps * bk != f.k_size;
   const TaskMapping tile = thread_mapping(c, true, true);
   const TaskMapping rows = thread_mapping(c, true, false), cols = thread_mapping(c, false, true);
   const TaskMapping a_load = a_load_mapping(c), b_load = b_load_mapping(c);
-  const Var& out = task.output_params()[0];
 
   KernelBuilder kb(kernel_name(task.name()));
-  kb.params(task.params());
+  kb.params(matmul_params(task, split));
   kb.attr("task", task.name());
   kb.attr("schedule", "matmul_cuda (SIMT, " + c.str() + ")");
   kb.attr("problem", std::to_string(f.m_size) + "x" + std::to_string(f.n_size) + "x" +
                          std::to_string(f.k_size) +
                          (f.batch_size > 1 ? ", batch " + std::to_string(f.batch_size) : ""));
   kb.attr("cuda.block_dim", std::to_string(threads));
-  kb.attr("cuda.grid_dim", std::to_string(f.batch_size * tiles_m * tiles_n));
+  kb.attr("cuda.grid_dim", std::to_string(blocks));
   // (A block index past the grid never happens; the guard states the bound for the analysis.)
   const Var a_smem = kb.shared_tensor("a_smem", f32, {2, bk, bm});
   const Var b_smem = kb.shared_tensor("b_smem", f32, {2, bk, bn});
@@ -134,12 +138,15 @@ Module build_matmul_simt(const Task& task, const GemmForm& f, const MatmulCudaCo
   // The thread index as a variable (and its bound stated), so that the guards bound the indices.
   kb.let("t", cast(i64, call("thread_idx_x", {}, Type(i32))), [&](const Var& t) {
     kb.if_then(t < threads, [&] {
-      const int64_t blocks = f.batch_size * tiles_m * tiles_n;
       guarded("block", cast(i64, call("block_idx_x", {}, Type(i32))), blocks, true,
               [&](const Var& block) {
-                kb.let("batch", block / (tiles_m * tiles_n), [&](const Var& batch) {
-                  kb.let("m0", block / tiles_n % tiles_m * bm, [&](const Var& m0) {
-                    kb.let("n0", block % tiles_n * bn, [&](const Var& n0) {
+                // The K range (split-k) outermost, then the tile.
+                const Expr part = parts > 1 ? block / tiles : int_imm(0);
+                const Expr tile_index = parts > 1 ? block % tiles : Expr(block);
+                const Expr first_k = part * (steps * bk);
+                kb.let("batch", tile_index / (tiles_m * tiles_n), [&](const Var& batch) {
+                  kb.let("m0", tile_index / tiles_n % tiles_m * bm, [&](const Var& m0) {
+                    kb.let("n0", tile_index % tiles_n * bn, [&](const Var& n0) {
                       kb.for_mapping(tile, t,
                                      [&](const Index& ij) { kb.store(acc, ij, float_imm(0.0)); });
 
@@ -175,14 +182,14 @@ Module build_matmul_simt(const Task& task, const GemmForm& f, const MatmulCudaCo
                       };
                       const Expr sync = call("sync_threads", {});
 
-                      load_tiles(int_imm(0));
+                      load_tiles(first_k);
                       store_tiles(int_imm(0));
                       kb.evaluate(sync);
                       kb.for_range("kb", steps, [&](const Var& step) {
                         const Expr buffer = step % 2;
                         // (`next` named, so that its guard bounds the k it loads.)
                         kb.let("next", step + 1, [&](const Var& next) {
-                          kb.if_then(next < steps, [&] { load_tiles(next * bk); });
+                          kb.if_then(next < steps, [&] { load_tiles(first_k + next * bk); });
                         });
                         kb.for_range("kk", bk, LoopHint::unroll(), [&](const Var& kk) {
                           kb.for_mapping(rows, t, [&](const Index& ij) {
@@ -202,10 +209,8 @@ Module build_matmul_simt(const Task& task, const GemmForm& f, const MatmulCudaCo
                       kb.for_mapping(tile, t, [&](const Index& ij) {
                         guarded("row", m0 + ij[0], f.m_size, ragged_m, [&](const Var& row) {
                           guarded("col", n0 + ij[1], f.n_size, ragged_n, [&](const Var& col) {
-                            std::vector<std::pair<Var, Expr>> map =
-                                gemm_bindings(f, batch, row, col, {});
-                            map.emplace_back(f.sum, load(acc, ij));
-                            kb.store(out, gemm_output_index(f, map), substitute(f.epilogue, map));
+                            store_tile_sum(kb, task, f, split, part, batch, row, col,
+                                           load(acc, ij));
                           });
                         });
                       });
@@ -215,7 +220,7 @@ Module build_matmul_simt(const Task& task, const GemmForm& f, const MatmulCudaCo
               });
     });
   });
-  return Module{kernel_name(task.name()), {kb.build()}};
+  return matmul_module(task, f, split, kb.build());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "arith/linear.h"
+#include "schedules/cuda/split_k.h"
 #include "schedules/cuda/tile_choice.h"
 #include "taskmap/arith/simplify.h"
 #include "taskmap/error.h"
@@ -125,7 +126,8 @@ TaskMapping copy_mapping(int64_t rows, int64_t chunks, int64_t threads) {
 std::string MatmulMmaConfig::str() const {
   return std::to_string(block_m) + "x" + std::to_string(block_n) + "x" + std::to_string(block_k) +
          ", warps " + std::to_string(warps_m) + "x" + std::to_string(warps_n) + ", " +
-         std::to_string(stages) + " stages";
+         std::to_string(stages) + " stages" +
+         (split_k > 1 ? ", split-k " + std::to_string(split_k) : "");
 }
 
 std::vector<MatmulMmaConfig> matmul_mma_space() {
@@ -139,9 +141,10 @@ std::vector<MatmulMmaConfig> matmul_mma_space() {
 }
 
 MatmulMmaConfig choose_matmul_mma_config(const GemmForm& form, const CudaTarget& target) {
-  return largest_tile_filling_the_sms(matmul_mma_space(), form, target, [](const auto& c) {
-    return std::pair{c.block_m, c.block_n};
-  });
+  return largest_tile_filling_the_sms(matmul_mma_space(), form, target, kMmaMinSplitK,
+                                      [](const auto& c) {
+                                        return std::pair{c.block_m, c.block_n};
+                                      });
 }
 
 namespace {
@@ -154,7 +157,9 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
   const int64_t bm = c.block_m, bn = c.block_n, bk = c.block_k, threads = c.threads();
   const int64_t wm = c.warp_m(), wn = c.warp_n(), stages = c.stages;
   const int64_t tiles_m = ceil_div(f.m_size, bm), tiles_n = ceil_div(f.n_size, bn);
-  const int64_t steps = ceil_div(f.k_size, bk), blocks = f.batch_size * tiles_m * tiles_n;
+  const int64_t tiles = f.batch_size * tiles_m * tiles_n;
+  const SplitK split = plan_split_k(f, ceil_div(f.k_size, bk), c.split_k);
+  const int64_t parts = split.splits, steps = split.steps_per_split, blocks = tiles * parts;
   const int64_t mma_m = wm / 16, mma_n = wn / 8;
   const int64_t k_chunks = bk / kChunk, n_chunks = bn / kChunk;
   const bool ragged_m = f.m_size % bm != 0, ragged_n = f.n_size % bn != 0;
@@ -162,10 +167,9 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
   const TaskMapping a_copy = copy_mapping(bm, k_chunks, threads);
   const TaskMapping b_copy =
       b_along_k ? copy_mapping(bn, k_chunks, threads) : copy_mapping(bk, n_chunks, threads);
-  const Var& out = task.output_params()[0];
 
   KernelBuilder kb(kernel_name(task.name()));
-  kb.params(task.params());
+  kb.params(matmul_params(task, split));
   kb.attr("task", task.name());
   kb.attr("schedule", "matmul_mma_cuda (mma.sync m16n8k16 " + in.name() + ", " + c.str() +
                           (b_along_k ? ", B along K" : "") + ")");
@@ -196,9 +200,13 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
     kb.if_then(t < threads, [&] {
       kb.let("block", cast(i64, call("block_idx_x", {}, Type(i32))), [&](const Var& block) {
         kb.if_then(block < blocks, [&] {
-          kb.let("batch", block / (tiles_m * tiles_n), [&](const Var& batch) {
-            kb.let("m0", block / tiles_n % tiles_m * bm, [&](const Var& m0) {
-              kb.let("n0", block % tiles_n * bn, [&](const Var& n0) {
+          // The K range (split-k) outermost, then the tile.
+          const Expr part = parts > 1 ? block / tiles : int_imm(0);
+          const Expr tile_index = parts > 1 ? block % tiles : Expr(block);
+          const Expr first_step = part * steps;
+          kb.let("batch", tile_index / (tiles_m * tiles_n), [&](const Var& batch) {
+            kb.let("m0", tile_index / tiles_n % tiles_m * bm, [&](const Var& m0) {
+              kb.let("n0", tile_index % tiles_n * bn, [&](const Var& n0) {
                 kb.for_mapping(c_map, t,
                                [&](const Index& ij) { kb.store(acc, ij, float_imm(0.0)); });
 
@@ -213,8 +221,9 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
                       call("cp_async_16",
                            {dst, source, select(inside, int_imm(16, i32), int_imm(0, i32))}));
                 };
+                // (`step` counts within the block's K range.)
                 auto load_stage = [&](const Expr& step, const Expr& stage) {
-                  const Expr k0 = step * bk;
+                  const Expr k0 = (first_step + step) * bk;
                   kb.for_mapping(a_copy, t, [&](const Index& rc) {
                     const Expr row = m0 + rc[0], k = k0 + rc[1] * kChunk;
                     const Expr inside = row < f.m_size && k < f.k_size;
@@ -308,9 +317,7 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
 
                 kb.for_mapping(c_map, t, [&](const Index& ij) {
                   auto store = [&](const Expr& row, const Expr& col) {
-                    std::vector<std::pair<Var, Expr>> map = gemm_bindings(f, batch, row, col, {});
-                    map.emplace_back(f.sum, load(acc, ij));
-                    kb.store(out, gemm_output_index(f, map), substitute(f.epilogue, map));
+                    store_tile_sum(kb, task, f, split, part, batch, row, col, load(acc, ij));
                   };
                   kb.let("row", m0 + ij[0], [&](const Var& row) {
                     kb.let("col", n0 + ij[1], [&](const Var& col) {
@@ -329,7 +336,7 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
       });
     });
   });
-  return Module{kernel_name(task.name()), {kb.build()}};
+  return matmul_module(task, f, split, kb.build());
 }
 
 }  // namespace

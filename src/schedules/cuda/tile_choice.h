@@ -1,5 +1,6 @@
 #pragma once
 // How the CUDA matmul templates pick their tile from the target alone.
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -9,18 +10,30 @@
 
 namespace taskmap::schedules {
 
-// The first config of `space` (largest tile first) whose tiles give the problem at least one
-// block per SM, else the last: batch-1 inference has few rows, and SMs left idle cost more than
-// a smaller tile's lower reuse. `tile_of(config)` is its (rows, columns).
+// Split-k ranges stop at this many, each at least the template's minimum K.
+constexpr int64_t kMaxSplits = 16;
+
+// The first config of `space` (largest tile first) whose blocks give every SM one: its tiles
+// alone, or with K split (split_k.h) into at most K / `min_split_k` ranges when the tiles are
+// too few; else the last config, split as far as that allows. Batch-1 inference has few rows,
+// SMs left idle cost more than a smaller tile's lower reuse, and a smaller tile's lower reuse
+// more than the partial sums' round trip through memory. `tile_of(config)` is its (rows,
+// columns); the returned config's `split_k` is set.
 template <typename Config, typename TileOf>
 Config largest_tile_filling_the_sms(const std::vector<Config>& space, const GemmForm& f,
-                                    const CudaTarget& target, TileOf tile_of) {
-  for (const Config& c : space) {
+                                    const CudaTarget& target, int64_t min_split_k, TileOf tile_of) {
+  const int64_t most_splits = std::clamp<int64_t>(f.k_size / min_split_k, 1, kMaxSplits);
+  auto split = [&](Config c) {
     const auto [rows, cols] = tile_of(c);
-    if (f.batch_size * ceil_div(f.m_size, rows) * ceil_div(f.n_size, cols) >= target.sm_count)
-      return c;
+    const int64_t tiles = f.batch_size * ceil_div(f.m_size, rows) * ceil_div(f.n_size, cols);
+    c.split_k = std::min(ceil_div(target.sm_count, tiles), most_splits);
+    return std::pair{c, tiles * c.split_k >= target.sm_count};
+  };
+  for (const Config& c : space) {
+    const auto [chosen, fills] = split(c);
+    if (fills) return chosen;
   }
-  return space.back();
+  return split(space.back()).first;
 }
 
 }  // namespace taskmap::schedules
