@@ -90,28 +90,32 @@ Expr reduce(ReduceOp op, std::vector<int64_t> extents, const std::function<Expr(
 
 // ---- traversal helpers --------------------------------------------------------------------
 
-std::vector<Expr> collect_computes(const std::vector<Expr>& outputs) {
-  std::vector<Expr> order;
-  std::unordered_set<const void*> done;
-  // Finds the computes a value loads without entering their values: visit_compute enters each
-  // one once, so a chain of computes that read their predecessor several times stays linear.
+void visit_compute_loads(const Expr& e, const std::function<void(const LoadNode*)>& fn) {
   struct LoadFinder : IRVisitor {
-    std::function<void(const Expr&)> on_compute;
+    const std::function<void(const LoadNode*)>* fn;
     void visit_Load(const LoadNode* op) override {
       if (op->buffer.as<ComputeNode>()) {
-        on_compute(op->buffer);
+        (*fn)(op);
       } else {
         visit(op->buffer);
       }
       for (const Expr& i : op->indices) visit(i);
     }
-  };
+  } finder;
+  finder.fn = &fn;
+  finder.visit(e);
+}
+
+std::vector<Expr> collect_computes(const std::vector<Expr>& outputs) {
+  std::vector<Expr> order;
+  std::unordered_set<const void*> done;
+  // Each compute entered once, so a chain of computes that read their predecessor several times
+  // stays linear.
   std::function<void(const Expr&)> visit_compute = [&](const Expr& c) {
     if (done.count(c.get())) return;
     done.insert(c.get());
-    LoadFinder finder;
-    finder.on_compute = visit_compute;
-    finder.visit(c.as<ComputeNode>()->value);
+    visit_compute_loads(c.as<ComputeNode>()->value,
+                        [&](const LoadNode* load) { visit_compute(load->buffer); });
     order.push_back(c);
   };
   for (const Expr& o : outputs) {

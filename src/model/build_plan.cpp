@@ -198,11 +198,25 @@ class PlanBuilder {
       for (size_t k = 0; k < tensors.size(); ++k) args.push_back({fs[0]->params[k], tensors[k]});
       return fs;
     };
+    // Operator i's kernels, each labelled by its own schedule (a split-k sum is not the GEMM),
+    // the flops on the first; `fused` names the prologues and epilogues they took.
+    auto add_kernels = [&](int i, const std::vector<ir::Function>& fs,
+                           const std::vector<KernelArg>& args, int64_t flops,
+                           const FusionGroup* fused) {
+      for (size_t k = 0; k < fs.size(); ++k) {
+        std::string label = label_of(*ops[i], fs[k], k == 0 ? flops : 0);
+        if (fused != nullptr) {
+          for (int p : fused->prologues)
+            label = ops[p]->type + " '" + ops[p]->name + "' -> " + label;
+          for (int e : fused->epilogues) label += " + " + ops[e]->type + " '" + ops[e]->name + "'";
+        }
+        add_kernel(fs[k], args, step, label);
+      }
+    };
     auto add_member = [&](int i) {
       std::vector<KernelArg> args;
       const std::vector<ir::Function> fs = member_kernels(i, args);
-      for (size_t k = 0; k < fs.size(); ++k)
-        add_kernel(fs[k], args, step, label_of(*ops[i], fs[k], k == 0 ? flops_[i] : 0));
+      add_kernels(i, fs, args, flops_[i], nullptr);
     };
     std::vector<KernelArg> head_args;
     std::vector<ir::Function> heads = member_kernels(group.head, head_args);
@@ -220,14 +234,8 @@ class PlanBuilder {
       if (kept.prologues.size() != group.prologues.size()) {
         for (int p : group.prologues) add_member(p);
       }
-      // Each kernel by its own schedule (a split-k sum is not the GEMM), the flops on the first.
-      for (size_t k = 0; k < heads.size(); ++k) {
-        std::string label = label_of(*ops[group.head], heads[k], k == 0 ? flops : 0);
-        for (int p : kept.prologues) label = ops[p]->type + " '" + ops[p]->name + "' -> " + label;
-        for (int e : kept.epilogues) label += " + " + ops[e]->type + " '" + ops[e]->name + "'";
-        add_kernel(fused ? fused->functions[k] : heads[k], fused ? fused->args : head_args, step,
-                   label);
-      }
+      add_kernels(group.head, fused ? fused->functions : heads, fused ? fused->args : head_args,
+                  flops, &kept);
       return;
     }
     // Fallback: every member alone, in graph order.
@@ -236,8 +244,7 @@ class PlanBuilder {
         add_member(i);
         continue;
       }
-      for (size_t k = 0; k < heads.size(); ++k)
-        add_kernel(heads[k], head_args, step, label_of(*ops[i], heads[k], k == 0 ? flops_[i] : 0));
+      add_kernels(i, heads, head_args, flops_[i], nullptr);
     }
   }
 

@@ -200,24 +200,18 @@ inline void ldmatrix(void* dst, const void* src, int count, bool trans) {
     }
   }
 }
-inline void ldmatrix_x1(void* d, const void* s) {
-  ldmatrix(d, s, 1, false);
-}
-inline void ldmatrix_x2(void* d, const void* s) {
-  ldmatrix(d, s, 2, false);
-}
-inline void ldmatrix_x4(void* d, const void* s) {
-  ldmatrix(d, s, 4, false);
-}
-inline void ldmatrix_x1_trans(void* d, const void* s) {
-  ldmatrix(d, s, 1, true);
-}
-inline void ldmatrix_x2_trans(void* d, const void* s) {
-  ldmatrix(d, s, 2, true);
-}
-inline void ldmatrix_x4_trans(void* d, const void* s) {
-  ldmatrix(d, s, 4, true);
-}
+// The entry points the generated code calls, one per count and form.
+#define TM_HOST_LDMATRIX(name, count, trans) \
+  inline void name(void* d, const void* s) { \
+    ldmatrix(d, s, count, trans);            \
+  }
+TM_HOST_LDMATRIX(ldmatrix_x1, 1, false)
+TM_HOST_LDMATRIX(ldmatrix_x2, 2, false)
+TM_HOST_LDMATRIX(ldmatrix_x4, 4, false)
+TM_HOST_LDMATRIX(ldmatrix_x1_trans, 1, true)
+TM_HOST_LDMATRIX(ldmatrix_x2_trans, 2, true)
+TM_HOST_LDMATRIX(ldmatrix_x4_trans, 4, true)
+#undef TM_HOST_LDMATRIX
 
 // The product of the warp's fragments: `a_value(words, i)` is element i of a lane's A registers
 // (its published words), at (row, column) `a_at(group, thread in group, i)`, likewise B; this

@@ -100,6 +100,9 @@ class Task {
   bool allow_epilogue_ = true;
 };
 
+// Calls `fn` on each load of a compute in `e` (its indices visited too), not entering the
+// computes' own values.
+void visit_compute_loads(const Expr& e, const std::function<void(const LoadNode*)>& fn);
 // The computes reachable from `outputs` (through loads), dependencies before users.
 std::vector<Expr> collect_computes(const std::vector<Expr>& outputs);
 // True if `e` contains a Reduce (not looking through loads of other computes).

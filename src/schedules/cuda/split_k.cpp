@@ -17,6 +17,14 @@ namespace {
 
 constexpr int64_t kSumThreads = 256;
 
+// out[the element] = epilogue(sum).
+void store_epilogue(KernelBuilder& kb, const Task& task, const GemmForm& f, const Expr& batch,
+                    const Expr& row, const Expr& col, const Expr& sum) {
+  std::vector<std::pair<Var, Expr>> map = gemm_bindings(f, batch, row, col, {});
+  map.emplace_back(f.sum, sum);
+  kb.store(task.output_params()[0], gemm_output_index(f, map), substitute(f.epilogue, map));
+}
+
 // out[b, m, n] = epilogue(Σ_part partials[part, b, m, n]): a thread per element, consecutive
 // threads along N (coalesced reads of each range and writes of the output).
 Function split_k_sum_kernel(const Task& task, const GemmForm& f, const SplitK& split) {
@@ -31,17 +39,14 @@ Function split_k_sum_kernel(const Task& task, const GemmForm& f, const SplitK& s
   const Expr block = cast(i64, call("block_idx_x", {}, Type(i32)));
   kb.let("w", block * kSumThreads + thread, [&](const Var& w) {
     kb.if_then(w < elements, [&] {
-      kb.for_mapping(
-          TaskMapping::spatial({f.batch_size, f.m_size, f.n_size}), w, [&](const Index& bmn) {
-            const Var sum = kb.scalar("sum", f32, float_imm(0.0));
-            kb.for_range("part", split.splits, LoopHint::unroll(), [&](const Var& p) {
-              kb.assign(sum, sum + load(split.partials, {p, bmn[0], bmn[1], bmn[2]}));
-            });
-            std::vector<std::pair<Var, Expr>> map = gemm_bindings(f, bmn[0], bmn[1], bmn[2], {});
-            map.emplace_back(f.sum, sum);
-            kb.store(task.output_params()[0], gemm_output_index(f, map),
-                     substitute(f.epilogue, map));
-          });
+      kb.for_mapping(TaskMapping::spatial({f.batch_size, f.m_size, f.n_size}), w,
+                     [&](const Index& bmn) {
+                       const Var sum = kb.scalar("sum", f32, float_imm(0.0));
+                       kb.for_range("part", split.splits, LoopHint::unroll(), [&](const Var& p) {
+                         kb.assign(sum, sum + load(split.partials, {p, bmn[0], bmn[1], bmn[2]}));
+                       });
+                       store_epilogue(kb, task, f, bmn[0], bmn[1], bmn[2], sum);
+                     });
     });
   });
   return kb.build();
@@ -71,11 +76,9 @@ void store_tile_sum(KernelBuilder& kb, const Task& task, const GemmForm& f, cons
                     const Expr& sum) {
   if (split.partials.defined()) {
     kb.store(split.partials, {part, batch, row, col}, sum);
-    return;
+  } else {
+    store_epilogue(kb, task, f, batch, row, col, sum);
   }
-  std::vector<std::pair<Var, Expr>> map = gemm_bindings(f, batch, row, col, {});
-  map.emplace_back(f.sum, sum);
-  kb.store(task.output_params()[0], gemm_output_index(f, map), substitute(f.epilogue, map));
 }
 
 Module matmul_module(const Task& task, const GemmForm& f, const SplitK& split, Function kernel) {

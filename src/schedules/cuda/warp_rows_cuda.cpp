@@ -70,19 +70,6 @@ void warp_all_reduce(KernelBuilder& kb, const Var& v, ReduceOp op) {
     kb.assign(v, fold(op, v, call("warp_shuffle_xor", {v, int_imm(mask, i32)})));
 }
 
-// The loads of computes in an expression, not entering the computes themselves.
-struct StatisticLoads : IRVisitor {
-  std::vector<const LoadNode*> found;
-  void visit_Load(const LoadNode* op) override {
-    if (op->buffer.as<ComputeNode>() != nullptr) {
-      found.push_back(op);
-    } else {
-      visit(op->buffer);
-    }
-    for (const Expr& i : op->indices) visit(i);
-  }
-};
-
 // Replaces the loads of statistics by the scalars that hold them.
 class StatisticReads : public IRMutator {
  public:
@@ -113,23 +100,25 @@ std::optional<RowNormForm> analyze_row_norm(const Task& task) {
   std::unordered_set<const void*> known;  // the statistics found so far
   // Whether `term` reads no compute but known statistics, each at the output's row.
   auto reads_only_statistics = [&](const Expr& term) {
-    StatisticLoads loads;
-    loads.visit(term);
-    for (const LoadNode* load : loads.found) {
-      if (!known.count(load->buffer.get())) return false;
+    bool only = true;
+    visit_compute_loads(term, [&](const LoadNode* load) {
+      // (A known statistic has the output's rank.)
+      if (!only || !known.count(load->buffer.get())) {
+        only = false;
+        return;
+      }
       const auto* last = load->indices.back().as<IntImmNode>();
-      if (last == nullptr || last->value != 0) return false;
-      for (size_t d = 0; d + 1 < rank; ++d)
-        if (!load->indices[d].same_as(out->axes[d])) return false;
-    }
-    return true;
+      only = last != nullptr && last->value == 0;
+      for (size_t d = 0; only && d + 1 < rank; ++d) only = load->indices[d].same_as(out->axes[d]);
+    });
+    return only;
   };
 
   RowNormForm form{out->axes, extents, {}, out->value};
   for (const Expr& c : collect_computes(task.outputs())) {
     const auto* node = c.as<ComputeNode>();
     if (node == out) continue;
-    if (node->type.shape() != row_shape || node->axes.size() != rank) return {};
+    if (node->type.shape() != row_shape) return {};
     // The statistic's axes become the output's (its unit last axis 0).
     std::vector<std::pair<Var, Expr>> map;
     for (size_t d = 0; d + 1 < rank; ++d) map.emplace_back(node->axes[d], out->axes[d]);
