@@ -32,11 +32,16 @@ class UnusedLetDropper : public IRMutator {
  public:
   explicit UnusedLetDropper(std::unordered_set<const ExprNode*> read) : read_(std::move(read)) {}
 
+  int dropped = 0;
+
  protected:
-  // (Reads are counted once, before any binding goes: a binding read only by a dropped one's
-  // value stays. Templates do not chain such bindings.)
+  // (Reads are counted before any binding goes: a binding read only by a dropped one's value
+  // goes in the next round.)
   Stmt mutate_LetStmt(const LetStmtNode* op, const Stmt& self) override {
-    if (!read_.count(op->var.get()) && !has_call(op->value)) return mutate(op->body);
+    if (!read_.count(op->var.get()) && !has_call(op->value)) {
+      ++dropped;
+      return mutate(op->body);
+    }
     return IRMutator::mutate_LetStmt(op, self);
   }
 
@@ -46,10 +51,18 @@ class UnusedLetDropper : public IRMutator {
 
 }  // namespace
 
+// Rounds until none goes: a guard folded away can leave a chain of bindings (a row's index read
+// only by the row, the row only by the guard), one link freed per round.
 Function drop_unused_lets(const Function& f) {
-  ReadVars reads;
-  reads.visit(f->body);
-  return UnusedLetDropper(std::move(reads.read)).mutate(f);
+  Function out = f;
+  for (;;) {
+    ReadVars reads;
+    reads.visit(out->body);
+    UnusedLetDropper dropper(std::move(reads.read));
+    Function next = dropper.mutate(out);
+    if (dropper.dropped == 0) return out;
+    out = next;
+  }
 }
 
 }  // namespace taskmap::passes

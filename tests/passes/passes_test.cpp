@@ -134,6 +134,27 @@ TEST(DropUnusedLets, DropsBindingsNothingReadsUnlessTheyCall) {
             "}\n");
 }
 
+// A chain whose last link nothing reads (a row's index read only by the row, whose guard was
+// folded away) goes whole.
+TEST(DropUnusedLets, DropsChainsOfBindings) {
+  Var a = var("a", Type::tensor(f32, {64})), c = var("c", Type::tensor(f32, {64}));
+  Var i = var("i"), row = var("row"), col = var("col");
+  Stmt body = let_stmt(
+      i, int_imm(3), let_stmt(row, i + 16, let_stmt(col, i * 2, store(c, {col}, load(a, {col})))));
+  Function f = drop_unused_lets(Function("k", {a, c}, body));
+  EXPECT_EQ(to_string(f),
+            "kernel k(a: f32[64], c: f32[64]) {\n"
+            "  let i: i64 = 3\n"
+            "  let col: i64 = i * 2\n"
+            "  c[col] = a[col]\n"
+            "}\n");
+  Stmt unread = let_stmt(i, int_imm(3), let_stmt(row, i + 16, store(c, {0}, load(a, {1}))));
+  EXPECT_EQ(to_string(drop_unused_lets(Function("k", {a, c}, unread))),
+            "kernel k(a: f32[64], c: f32[64]) {\n"
+            "  c[0] = a[1]\n"
+            "}\n");
+}
+
 TEST(FlattenTensorIndex, IndicesGoThroughLayoutsAndTensorsBecomeOneDimensional) {
   KernelBuilder kb("tile");
   Var a = kb.param("a", Type::tensor(f32, {4, 8}));
