@@ -1,7 +1,9 @@
 """The `--target cuda` half of benchmarks/run.py: taskmap on an NVIDIA GPU against PyTorch.
 
-Models (batch 1; taskmap runs the f32 ONNX export, PyTorch the module behind it):
-  taskmap        taskmap bench MODEL --target cuda --json --input ... (its median, host to host)
+Models (batch 1; taskmap runs the f32 ONNX export, PyTorch the module behind it; in f16 / bf16
+taskmap narrows the export itself with --precision, inputs and outputs staying f32, and PyTorch
+runs the module converted to the type):
+  taskmap        taskmap bench MODEL --target cuda --precision T --json --input ... (host to host)
   PyTorch eager  the module on the GPU, eval, no_grad            (benchmarks/cuda_peers.py)
   torch.compile  torch.compile(module), default mode, compiled before the warm-up
 GEMMs (C[M,N] = A[M,K] B[K,N]):
@@ -38,7 +40,6 @@ DEFAULTS = {"models": "torch", "gemms": "4096,1024,2048,dl", "dtypes": "f32", "r
 SMOKE_GEMM = (256, 256, 256)
 # GEMM warm-up: at least --warmup calls, and enough for ~0.1 s at 20 TFLOP/s (at most 2000).
 GEMM_WARMUP_S, GEMM_WARMUP_GFLOPS, GEMM_WARMUP_MAX = 0.1, 20000.0, 2000
-NO_CONVERSION = "taskmap has no f16/bf16 model conversion yet"
 PROBE_ENV = "TASKMAP_BENCH_CUDA_PROBE"  # why a python run.py left had no CUDA torch
 
 
@@ -112,12 +113,12 @@ def run_model(runner, w, dtype, args):
     """One run: (result dict, None) or (None, reason)."""
     base = ["--warmup", str(args.warmup), "--repeat", str(args.repeat)]
     if runner == "taskmap":
-        if dtype != "f32":
-            return None, NO_CONVERSION
         why = no_taskmap(args) or getattr(w, "onnx_error", None)
         if why:
             return None, why
-        cmd = [args.taskmap, "bench", str(w.onnx), "--target", "cuda"] + base + ["--json"]
+        # f16 / bf16: the f32 export narrowed by taskmap (--precision; inputs and outputs f32).
+        cmd = [args.taskmap, "bench", str(w.onnx), "--target", "cuda", "--precision", dtype] + base
+        cmd += ["--json"]
         for f in w.inputs:
             cmd += ["--input", str(f)]
         return run_json(cmd, clean_env(), args.timeout)

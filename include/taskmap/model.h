@@ -31,6 +31,10 @@ struct ModelOptions {
   bool fuse = true;                     // post-scheduling fusion; off: one kernel per operator
   bool channels_last = true;            // convolutions on NHWC tensors (graph::channels_last)
   bool winograd = true;  // 3x3 convolutions by Winograd's algorithm (graph::winograd_convolutions)
+  // f16 / bf16: the float operators store their values in that type (graph::convert_precision;
+  // inputs and outputs stay f32). On a GPU the matmuls and convolutions then run on tensor cores;
+  // the CPU templates are f32 only (other precisions are auto-scheduled there: slower).
+  ir::DType precision = ir::f32;
   // Set: the kernels are CUDA kernels for this target (built with NVRTC) and the model runs on
   // CUDA device `cuda_device` (the CPU layout rewrites above are then off). Compiling needs no
   // GPU; running does.

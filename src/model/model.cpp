@@ -47,8 +47,7 @@ struct Model::Impl {
       auto it = plans.find(k);
       if (it != plans.end()) return it->second;
       try {
-        graph::Graph specialized = graph::simplify_graph(
-            graph::specialize(graph, bindings, options.compile), rewrite_options());
+        graph::Graph specialized = rewrite(graph::specialize(graph, bindings, options.compile));
         model::BuiltPlan plan = model::build_plan(specialized, options);
         plan.report.seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -64,6 +63,14 @@ struct Model::Impl {
         if (!learned) throw;
       }
     }
+  }
+
+  // The graph rewrites for this model's target, then its precision (after them: the CPU's
+  // layout rewrites and batch-norm folding are f32 rewrites).
+  graph::Graph rewrite(const graph::Graph& specialized) const {
+    graph::Graph g = graph::simplify_graph(specialized, rewrite_options());
+    if (options.precision == ir::f32) return g;
+    return graph::remove_noops(graph::convert_precision(g, options.precision));
   }
 
   graph::RewriteOptions rewrite_options() const {
@@ -130,8 +137,8 @@ CompileReport Model::compile(const std::vector<graph::InputBinding>& inputs) {
 }
 
 CompileReport Model::plan_only(const std::vector<graph::InputBinding>& inputs) {
-  graph::Graph specialized = graph::simplify_graph(
-      graph::specialize(impl_->graph, inputs, impl_->options.compile), impl_->rewrite_options());
+  graph::Graph specialized =
+      impl_->rewrite(graph::specialize(impl_->graph, inputs, impl_->options.compile));
   return model::build_plan(specialized, impl_->options, /*build=*/false).report;
 }
 

@@ -1,5 +1,6 @@
 // Whole models on the GPU (ModelOptions::cuda) against the same models on the CPU: fused graphs
-// around every anchor kind and two bundled models, on fresh random inputs. Each CUDA model runs
+// around every anchor kind and two bundled models, in f32 and narrowed to f16 / bf16, on fresh
+// random inputs. Each CUDA model runs
 // three times: launch by launch, captured as a CUDA graph, and replayed; all three must match
 // the CPU, and each reports the GPU's time for its kernels. Skips, saying why, where there is no
 // NVRTC or no GPU.
@@ -23,12 +24,15 @@ using testing::Shape;
 
 class CudaModelRun : public testing::CudaDeviceTest {
  protected:
-  // Runs `graph` on the CPU and three times on the GPU on the same random inputs.
-  void expect_gpu_matches_cpu(const graph::Graph& graph, const std::string& what,
-                              double rtol) const {
+  // Runs `graph` on the CPU and three times on the GPU on the same random inputs, both in
+  // `precision` (ModelOptions::precision).
+  void expect_gpu_matches_cpu(const graph::Graph& graph, const std::string& what, double rtol,
+                              ir::DType precision = ir::f32) const {
     SCOPED_TRACE(what);
-    Model cpu(graph);
-    ModelOptions options;
+    ModelOptions cpu_options;
+    cpu_options.precision = precision;
+    Model cpu(graph, cpu_options);
+    ModelOptions options = cpu_options;
     options.cuda = target_;
     Model gpu(graph, options);
     // Floats in [-1, 1]; integers (token ids) in [0, 10).
@@ -119,6 +123,27 @@ TEST_F(CudaModelRun, FusedGraphsMatchTheCpu) {
 TEST_F(CudaModelRun, BundledModelsMatchTheCpu) {
   for (const char* name : {"mobilenet_v2", "bert_base"})
     expect_gpu_matches_cpu(models::build_model(name), name, 2e-3);
+}
+
+// Narrowed models (tensor cores for the matmuls and the 1 x 1 convolutions whose planes copy in
+// chunks) against the CPU narrowed the same way: the sums are f32 on both sides, the stored
+// values differ by a rounding of the last bit where the sums' orders differ.
+TEST_F(CudaModelRun, NarrowedModelsMatchTheCpu) {
+  expect_gpu_matches_cpu(chain({64, 96},
+                               [&](GraphBuilder& b, Tensor x) {
+                                 Tensor y = b.matmul(b.relu(x), b.weight({96, 128}));
+                                 return b.op1("Tanh", {b.add(y, b.weight({128}, 1.0))});
+                               }),
+                         "f16 matmul", 4e-3, ir::f16);
+  expect_gpu_matches_cpu(chain({1, 16, 14, 14},
+                               [&](GraphBuilder& b, Tensor x) {
+                                 Tensor y = b.conv2d(b.relu(x), b.weight({32, 16, 3, 3}),
+                                                     b.weight({32}, 1.0), {.pads = {1, 1, 1, 1}});
+                                 return b.relu(b.conv2d(y, b.weight({32, 32, 1, 1}), nullptr));
+                               }),
+                         "bf16 convolutions", 2e-2, ir::bf16);
+  expect_gpu_matches_cpu(models::build_model("bert_base"), "bert_base f16", 1e-2, ir::f16);
+  expect_gpu_matches_cpu(models::build_model("mobilenet_v2"), "mobilenet_v2 bf16", 4e-2, ir::bf16);
 }
 
 }  // namespace

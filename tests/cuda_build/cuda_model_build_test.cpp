@@ -87,6 +87,43 @@ TEST_F(CudaModelBuild, SplitKKernelsTakeThePrologueAndTheEpilogues) {
   EXPECT_EQ(report.warnings, std::vector<std::string>{});
 }
 
+// Narrowed models (ModelOptions::precision): BERT-base's matmuls all run on tensor cores in f16;
+// ResNet-50's convolutions in bf16 on the templates, none auto-scheduled (1 × 1 ones on tensor
+// cores where their planes copy in chunks, the rest on the SIMT template); a bf16 MobileNetV2
+// compiles without warnings.
+TEST_F(CudaModelBuild, NarrowedModelsRunTheirContractionsOnTheTemplates) {
+  ModelOptions f16 = cuda_options("cuda:sm_90");
+  f16.precision = ir::f16;
+  Model bert(models::build_model("bert_base"), f16);
+  int matmuls = 0;
+  for (const std::string& label : bert.plan_only(bert.default_bindings()).kernel_labels) {
+    if (label.rfind("MatMul", 0) != 0 || label.find("split-k sum") != std::string::npos) continue;
+    ++matmuls;
+    EXPECT_NE(label.find("matmul_mma_cuda (mma.sync m16n8k16 f16"), std::string::npos) << label;
+  }
+  EXPECT_EQ(matmuls, 96);
+
+  ModelOptions bf16 = cuda_options("cuda:sm_90");
+  bf16.precision = ir::bf16;
+  Model resnet(models::build_model("resnet50"), bf16);
+  int convs = 0, on_tensor_cores = 0;
+  for (const std::string& label : resnet.plan_only(resnet.default_bindings()).kernel_labels) {
+    if (label.find("Conv '") == std::string::npos || label.find("split-k sum") != std::string::npos)
+      continue;
+    ++convs;
+    EXPECT_NE(label.find("[matmul_"), std::string::npos) << label;
+    on_tensor_cores += label.find("mma.sync m16n8k16 bf16") != std::string::npos;
+  }
+  EXPECT_EQ(convs, 53);
+  // The unstrided 1 x 1 convolutions of the 56 x 56 and 28 x 28 stages: a 14 x 14 or 7 x 7
+  // image's channel planes are not whole 16-byte chunks, a stride leaves gaps.
+  EXPECT_EQ(on_tensor_cores, 16);
+
+  Model mobilenet(models::build_model("mobilenet_v2"), bf16);
+  const CompileReport report = mobilenet.compile(mobilenet.default_bindings());
+  EXPECT_EQ(report.warnings, std::vector<std::string>{});
+}
+
 // Without a GPU, a compiled model says so when asked to run; the build itself succeeded.
 TEST_F(CudaModelBuild, RunningWithoutADeviceIsAUserError) {
   if (CudaTarget::device(0)) GTEST_SKIP() << "this machine has a CUDA device";

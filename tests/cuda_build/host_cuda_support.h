@@ -20,6 +20,12 @@ namespace taskmap::testing {
 void run_cuda_on_host(const ir::Module& scheduled, const CudaTarget& target,
                       const std::vector<void*>& buffers);
 
+// The rtol of an f16 / bf16 kernel against the CPU's: f16 keeps 11 significant bits, bf16 8; the
+// sums are f32 on both sides, so the outputs differ by the rounding of the last bit at most.
+inline double narrow_rtol(ir::DType dtype) {
+  return dtype == ir::bf16 ? 1e-2 : 2e-3;
+}
+
 // Runs `scheduled` (a CUDA module for `task`) on the emulator and the task's CPU kernel
 // (auto-scheduled) on the same random inputs of the parameters' dtypes, the emulated outputs
 // poisoned with NaN first, and expects every output to agree within `rtol` (expect_close).

@@ -1,7 +1,8 @@
 // The SIMT matmul CUDA template (schedules/matmul_cuda.h): every config of its space on ragged
 // and whole-tile problems, whole and split along K, and the operators it serves (batched MatMul,
-// Gemm with a transposed operand and bias, Conv as an implicit GEMM), run on the host emulator
-// against the CPU; every config compiled by NVRTC for sm_80 and sm_90 without warnings.
+// Gemm with a transposed operand and bias, Conv as an implicit GEMM; f16 / bf16 ones the
+// tensor-core template declines), run on the host emulator against the CPU; every config compiled
+// by NVRTC for sm_80 and sm_90 without warnings.
 #include <gtest/gtest.h>
 
 #include "cuda_build/host_cuda_support.h"
@@ -47,6 +48,30 @@ TEST(MatmulCuda, ServesBatchedMatMulGemmAndConvolution) {
     EXPECT_EQ(scheduled.functions[0]->attrs.at("schedule").rfind("matmul_cuda", 0), 0u)
         << c.type << ": " << scheduled.functions[0]->attrs.at("schedule");
     expect_matches_cpu(task, scheduled, c.type);
+  }
+}
+
+// f16 / bf16 contractions the tensor-core template declines (a padded convolution's windows,
+// K = 20 not in 16-byte chunks) run here, their factors widened as the tiles load and the sum
+// narrowed by the epilogue, whole and split.
+TEST(MatmulCuda, ServesNarrowContractionsTheTensorCoresDecline) {
+  for (const ir::DType dtype : {ir::f16, ir::bf16}) {
+    const std::vector<OperatorCase> cases = {
+        {"Conv", {{1, 8, 10, 10}, {16, 8, 3, 3}, {16}}, {{"pads", Shape{1, 1, 1, 1}}}},
+        {"MatMul", {{48, 20}, {20, 40}}, {}},
+    };
+    for (const OperatorCase& c : cases) {
+      const std::string what = c.type + " " + dtype.name();
+      const ir::Task task = lower_typed(c.type, dtype, c.inputs, c.attrs);
+      const ir::Module scheduled = implement_cuda(task, kTarget);
+      EXPECT_EQ(scheduled.functions.at(0)->attrs.at("schedule").rfind("matmul_cuda", 0), 0u)
+          << what << ": " << scheduled.functions[0]->attrs.at("schedule");
+      expect_emulated_matches_cpu(task, scheduled, kTarget, what, narrow_rtol(dtype));
+      schedules::MatmulCudaConfig split = schedules::matmul_cuda_space().back();
+      split.split_k = 2;
+      expect_emulated_matches_cpu(task, schedules::matmul_cuda(task, split), kTarget,
+                                  what + " split-k 2", narrow_rtol(dtype));
+    }
   }
 }
 

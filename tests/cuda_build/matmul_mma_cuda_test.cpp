@@ -21,26 +21,6 @@ namespace {
 
 const CudaTarget kTarget = CudaTarget::parse("cuda:sm_90");
 
-// An operator on inputs of one dtype, lowered to its task.
-ir::Task lower_typed(const std::string& type, ir::DType dtype, const std::vector<Shape>& inputs,
-                     std::map<std::string, graph::AttrValue> attrs = {}) {
-  graph::OperatorNode op;
-  op.type = type;
-  op.name = type;
-  op.attrs = std::move(attrs);
-  for (size_t i = 0; i < inputs.size(); ++i)
-    op.inputs.push_back(
-        graph::make_tensor("in" + std::to_string(i), dtype, graph::to_shape(inputs[i])));
-  op.outputs.push_back(graph::make_tensor("out", dtype, {}));
-  return graph::lower_operator(op).task;
-}
-
-// f16 keeps 11 significant bits, bf16 8: the sums are f32 on both sides, and the outputs
-// differ by the rounding of the last bit at most.
-double rtol_of(ir::DType dtype) {
-  return dtype == ir::bf16 ? 1e-2 : 2e-3;
-}
-
 std::string schedule_of(const ir::Module& m) {
   return m.functions.at(0)->attrs.at("schedule");
 }
@@ -56,7 +36,7 @@ TEST(MatmulMmaCuda, EveryConfigMatchesTheCpuOnRaggedAndWholeTiles) {
         const ir::Task task = lower_typed("MatMul", dtype, {{mnk[0], mnk[2]}, {mnk[2], mnk[1]}});
         std::optional<ir::Module> scheduled = schedules::matmul_mma_cuda(task, c);
         ASSERT_TRUE(scheduled.has_value());
-        expect_emulated_matches_cpu(task, *scheduled, kTarget, what, rtol_of(dtype));
+        expect_emulated_matches_cpu(task, *scheduled, kTarget, what, narrow_rtol(dtype));
       }
     }
   }
@@ -77,7 +57,7 @@ TEST(MatmulMmaCuda, ServesBatchedBroadcastAndTransposedOperands) {
     if (c.type == "Gemm") {
       EXPECT_NE(schedule_of(scheduled).find("B along K"), std::string::npos);
     }
-    expect_emulated_matches_cpu(task, scheduled, kTarget, c.type, rtol_of(ir::f16));
+    expect_emulated_matches_cpu(task, scheduled, kTarget, c.type, narrow_rtol(ir::f16));
   }
 }
 
@@ -114,7 +94,7 @@ TEST(MatmulMmaCuda, SplitKMatchesTheCpu) {
       std::optional<ir::Module> scheduled = schedules::matmul_mma_cuda(task, c);
       ASSERT_TRUE(scheduled.has_value());
       ASSERT_EQ(scheduled->functions.size(), 2u);
-      expect_emulated_matches_cpu(task, *scheduled, kTarget, what, rtol_of(dtype));
+      expect_emulated_matches_cpu(task, *scheduled, kTarget, what, narrow_rtol(dtype));
     }
   }
   schedules::MatmulMmaConfig c = schedules::matmul_mma_space()[3];
@@ -122,7 +102,7 @@ TEST(MatmulMmaCuda, SplitKMatchesTheCpu) {
   const ir::Task gemm = lower_typed("Gemm", ir::bf16, {{20, 96}, {48, 96}, {48}},
                                     {{"transB", int64_t{1}}, {"alpha", 0.5}});
   expect_emulated_matches_cpu(gemm, *schedules::matmul_mma_cuda(gemm, c), kTarget,
-                              "Gemm transB split-k 2", rtol_of(ir::bf16));
+                              "Gemm transB split-k 2", narrow_rtol(ir::bf16));
 }
 
 // The tile is the largest whose blocks fill the SMs, K split into ranges of at least 512 when its

@@ -1,9 +1,10 @@
 // The performance-facing CLI: `inspect --kernels` lists fused kernels, `--no-fuse` turns fusion
-// off, `bench --profile N` names the slowest kernels, and bad values for these options are
-// one-line errors.
+// off, `--precision` narrows the float operators, `bench --profile N` names the slowest kernels,
+// and bad values for these options are one-line errors.
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "errors/cli_support.h"
 #include "taskmap/frontend/onnx.h"
@@ -27,6 +28,14 @@ std::string conv_model() {
   return path;
 }
 
+// `result` exited 0 and printed each of `wanted`.
+void expect_success_printing(const taskmap::testing::CliResult& result,
+                             const std::vector<std::string>& wanted) {
+  ASSERT_EQ(result.status, 0) << result.output;
+  for (const std::string& w : wanted)
+    EXPECT_NE(result.output.find(w), std::string::npos) << w << " in:\n" << result.output;
+}
+
 TEST(PerfCli, InspectListsFusedKernels) {
   std::string model = conv_model();
   auto fused = run_cli("inspect " + model + " --kernels");
@@ -48,14 +57,26 @@ TEST(PerfCli, InspectListsFusedKernels) {
 
 TEST(PerfCli, BenchProfileNamesTheKernels) {
   std::string model = conv_model();
-  auto result = run_cli("bench " + model + " --threads 1 --warmup 0 --repeat 2 --profile 5");
-  ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("kernels   1, "), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("100.0%  Conv '"), std::string::npos) << result.output;
+  expect_success_printing(
+      run_cli("bench " + model + " --threads 1 --warmup 0 --repeat 2 --profile 5"),
+      {"kernels   1, ", "100.0%  Conv '"});
   // The compile progress goes to stderr and does not mix into --json's line.
   auto json = run_cli("bench " + model + " --threads 1 --warmup 0 --repeat 2 --json 2>/dev/null");
   ASSERT_EQ(json.status, 0) << json.output;
   EXPECT_EQ(json.output.rfind("{\"median_ms\": ", 0), 0u) << json.output;
+}
+
+// --precision bf16: the plan says so, an input Cast leads the first kernel, and `run` still
+// prints f32 outputs; an unknown precision is a one-line error.
+TEST(PerfCli, PrecisionNarrowsTheFloatOperators) {
+  std::string model = conv_model();
+  expect_success_printing(run_cli("inspect " + model + " --kernels --precision bf16"),
+                          {"precision bf16", "Cast 'x_bf16'"});
+  expect_success_printing(run_cli("run " + model + " --threads 1 --precision bf16"),
+                          {"'y' f32[1, 8, 10, 10]", "note: --precision bf16 on the CPU"});
+  auto bad = run_cli("run " + model + " --precision f8");
+  EXPECT_NE(bad.status, 0) << bad.output;
+  EXPECT_NE(bad.output.find("--precision"), std::string::npos) << bad.output;
 }
 
 TEST(PerfCli, BadProfileCountIsAnError) {

@@ -121,6 +121,11 @@ void expect_close(const std::vector<float>& actual, const std::vector<double>& e
 
 ir::Task lower_op(const std::string& type, const std::vector<Shape>& inputs,
                   std::map<std::string, graph::AttrValue> attrs, const std::string& domain) {
+  return lower_typed(type, ir::f32, inputs, std::move(attrs), domain);
+}
+
+ir::Task lower_typed(const std::string& type, ir::DType dtype, const std::vector<Shape>& inputs,
+                     std::map<std::string, graph::AttrValue> attrs, const std::string& domain) {
   graph::OperatorNode op;
   op.type = type;
   op.domain = domain;
@@ -128,8 +133,8 @@ ir::Task lower_op(const std::string& type, const std::vector<Shape>& inputs,
   op.attrs = std::move(attrs);
   for (size_t i = 0; i < inputs.size(); ++i)
     op.inputs.push_back(
-        graph::make_tensor("in" + std::to_string(i), ir::f32, graph::to_shape(inputs[i])));
-  op.outputs.push_back(graph::make_tensor("out", ir::f32, {}));
+        graph::make_tensor("in" + std::to_string(i), dtype, graph::to_shape(inputs[i])));
+  op.outputs.push_back(graph::make_tensor("out", dtype, {}));
   return graph::lower_operator(op).task;
 }
 

@@ -65,6 +65,10 @@ struct OperatorCase {
 // non-constant f32 inputs of the given shapes.
 ir::Task lower_op(const std::string& type, const std::vector<Shape>& inputs,
                   std::map<std::string, graph::AttrValue> attrs, const std::string& domain = "");
+// The same over inputs of `dtype` (f16 / bf16 for the tensor-core templates).
+ir::Task lower_typed(const std::string& type, ir::DType dtype, const std::vector<Shape>& inputs,
+                     std::map<std::string, graph::AttrValue> attrs = {},
+                     const std::string& domain = "");
 
 // Compiles every task's kernel in one batch (in parallel, through the cache).
 std::vector<CompiledKernel> compile_all(const std::vector<ir::Task>& tasks);

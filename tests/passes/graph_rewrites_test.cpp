@@ -10,6 +10,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "graph_support.h"
 #include "taskmap/graph/builder.h"
 #include "taskmap/graph/op_registry.h"
 #include "taskmap/graph/rewrites.h"
@@ -21,68 +22,7 @@
 namespace taskmap::graph {
 namespace {
 
-using Histogram = std::map<std::string, int>;
-
-Histogram histogram(const Graph& g) {
-  Histogram h;
-  for (const Operator& op : g.ops) ++h[op->type];
-  return h;
-}
-
-int count(const Graph& g, const std::string& type) {
-  return histogram(g)[type];
-}
-
-// The graph specialized for its declared input shapes (the form the rewrites take).
-Graph specialized(const Graph& g) {
-  std::vector<InputBinding> bindings;
-  for (const Tensor& t : g.inputs) bindings.push_back({t->dtype, known_sizes(t->shape), {}});
-  return specialize(g, bindings);
-}
-
-// Uniform in [-3, 3), never zero.
-NDArray random_array(const Tensor& t, std::mt19937_64& rng) {
-  NDArray a(t->dtype, known_sizes(t->shape));
-  std::uniform_real_distribution<double> dist(-3.0, 3.0);
-  for (int64_t i = 0; i < a.numel(); ++i) {
-    double v = dist(rng);
-    a.set_double(i, v == 0 ? 0.5 : v);
-  }
-  return a;
-}
-
-// The outputs of `g`, one operator at a time (no rewrite, no fusion).
-std::vector<NDArray> evaluate(const Graph& g, const std::vector<NDArray>& inputs) {
-  std::unordered_map<const TensorNode*, NDArray> values;
-  for (size_t i = 0; i < g.inputs.size(); ++i) values[g.inputs[i].get()] = inputs[i];
-  auto value = [&](const Tensor& t) {
-    if (!t) return NDArray();
-    return t->is_constant() ? t->constant : values.at(t.get());
-  };
-  for (const Operator& op : g.ops) {
-    std::vector<NDArray> args;
-    for (const Tensor& t : op->inputs) args.push_back(value(t));
-    std::vector<NDArray> results = run_operator(*op, args);
-    for (size_t k = 0; k < op->outputs.size(); ++k)
-      if (op->outputs[k]) values[op->outputs[k].get()] = results.at(k);
-  }
-  std::vector<NDArray> outputs;
-  for (const Tensor& t : g.outputs) outputs.push_back(value(t));
-  return outputs;
-}
-
-void expect_close(const std::vector<NDArray>& actual, const std::vector<NDArray>& expected,
-                  const std::string& what) {
-  ASSERT_EQ(actual.size(), expected.size()) << what;
-  for (size_t k = 0; k < actual.size(); ++k) {
-    ASSERT_EQ(actual[k].shape(), expected[k].shape()) << what << ", output " << k;
-    for (int64_t i = 0; i < actual[k].numel(); ++i) {
-      double a = actual[k].get_double(i), e = expected[k].get_double(i);
-      ASSERT_NEAR(a, e, 1e-4 * std::max(1.0, std::abs(e)))
-          << what << ", output " << k << " element " << i;
-    }
-  }
-}
+using namespace support;
 
 // `rewritten` computes what `original` computes, and so does Model(original).
 void expect_same_outputs(const Graph& original, const Graph& rewritten, uint64_t seed = 7) {

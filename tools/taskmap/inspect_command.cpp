@@ -70,6 +70,9 @@ void add_inspect_command(CLI::App& app) {
     }
     try {
       CompileReport report = model.plan_only(model.default_bindings());
+      if (model.options().precision != ir::f32)
+        std::printf("precision %s (the float operators' values; inputs and outputs f32)\n",
+                    model.options().precision.name().c_str());
       std::printf("plan      %d operators after constant folding, %d kernels\n", report.operators,
                   report.kernels);
       std::printf("flops     %.3f GFLOP per run\n", static_cast<double>(report.flops) / 1e9);

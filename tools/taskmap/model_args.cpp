@@ -29,6 +29,11 @@ void ModelArgs::add_to(CLI::App* cmd, bool with_inputs) {
                   "Layout convolutions run in: nhwc (channels last, the default) or nchw (as the "
                   "model has it), for comparisons")
       ->check(CLI::IsMember({"nhwc", "nchw"}));
+  cmd->add_option("--precision", precision,
+                  "Type the float operators store their values in: f32 (the default), f16 or "
+                  "bf16 (inputs and outputs stay f32; on a GPU the matmuls and convolutions run "
+                  "on tensor cores, on the CPU the other precisions are slower than f32)")
+      ->check(CLI::IsMember({"f32", "f16", "bf16"}));
   if (with_inputs) {
     cmd->add_option("--input", inputs,
                     "Input tensor file (.pb TensorProto or .npy), in graph-input order "
@@ -43,6 +48,7 @@ Model ModelArgs::load() const {
   options.fuse = !no_fuse;
   options.channels_last = layout == "nhwc";
   options.winograd = !no_winograd;
+  options.precision = precision == "f16" ? ir::f16 : precision == "bf16" ? ir::bf16 : ir::f32;
   options.progress = true;  // on stderr, so `--json` output stays clean
   TM_USER_CHECK(target.rfind("cpu", 0) == 0 || target.rfind("cuda", 0) == 0)
       << "--target '" << target << "': a target starts with 'cpu' or 'cuda'";
@@ -50,6 +56,11 @@ Model ModelArgs::load() const {
     options.cuda = CudaTarget::parse(target);
   } else {
     options.compile.target = CpuTarget::parse(target);
+    if (options.precision != ir::f32)
+      std::fprintf(stderr,
+                   "note: --precision %s on the CPU: its templates are f32, so the narrowed "
+                   "operators are auto-scheduled (expect it slower than f32)\n",
+                   precision.c_str());
     // Kernels built for an ISA this machine lacks would die of an illegal instruction.
     const CpuTarget::Isa host = CpuTarget::host().isa;
     TM_USER_CHECK(options.compile.target.isa <= host)

@@ -66,4 +66,16 @@ Graph channels_last(const Graph& graph);
 // an image with fewer than 32 tiles of 2 x 2 stays direct.
 Graph winograd_convolutions(const Graph& graph);
 
+// Runs an f32 graph in f16 or bf16 (`to`; f32 returns the graph as it is): every operator whose
+// f32 inputs may all be of another float type reads them as `to` and writes `to` where it wrote
+// f32 (its compute still widens to f32 inside: MatMul and Conv accumulate, normalizations, softmax
+// and reductions reduce in f32, so only the stored values are rounded). Cast(to = FLOAT) casts to
+// `to`. Kept in f32: quantization, NonMaxSuppression, operators with subgraphs, inputs ONNX
+// types f32 whatever the data (Resize's scales) and operators that reject `to`; Casts go between
+// the two types where a value crosses, each value cast once. f32 constants are converted at
+// compile time (nearest even). Graph inputs and outputs keep their names and f32 types: a Cast
+// follows each input a narrow operator reads and precedes each output a narrow operator writes.
+// Not part of simplify_graph: the model's precision option asks for it.
+Graph convert_precision(const Graph& graph, ir::DType to);
+
 }  // namespace taskmap::graph

@@ -64,7 +64,7 @@ constexpr int64_t kSimtMinSplitK = 256;
 MatmulCudaConfig choose_matmul_cuda_config(const GemmForm& form, const CudaTarget& target);
 
 // The template with the chosen config, or nothing when `task` is not a contraction
-// (analyze_gemm).
+// (analyze_gemm, f32 or f16 / bf16 outputs).
 std::optional<ir::Module> matmul_cuda(const ir::Task& task, const CudaTarget& target);
 // The template with a given config (a config that breaks the load mappings' divisibility is a
 // UserError naming it); requires analyze_gemm(task).

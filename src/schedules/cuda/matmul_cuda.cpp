@@ -225,14 +225,17 @@ Module build_matmul_simt(const Task& task, const GemmForm& f, const MatmulCudaCo
 
 }  // namespace
 
+// f16 / bf16 contractions too: their factors are widened to f32 where the tiles are loaded and
+// the epilogue narrows the sum (the tensor-core template takes them first where their operands
+// can be copied in 16-byte chunks; an implicit-GEMM convolution's windows cannot).
 std::optional<Module> matmul_cuda(const Task& task, const CudaTarget& target) {
-  std::optional<GemmForm> form = analyze_gemm(task);
+  std::optional<GemmForm> form = analyze_gemm(task, GemmOutputs::any_float);
   if (!form) return {};
   return build_matmul_simt(task, *form, choose_matmul_cuda_config(*form, target));
 }
 
 Module matmul_cuda(const Task& task, const MatmulCudaConfig& config) {
-  std::optional<GemmForm> form = analyze_gemm(task);
+  std::optional<GemmForm> form = analyze_gemm(task, GemmOutputs::any_float);
   TM_ASSERT(form) << "matmul_cuda: task " << task.name() << " is not a contraction";
   return build_matmul_simt(task, *form, config);
 }
