@@ -2,8 +2,8 @@
 
 Models (batch 1; taskmap runs the f32 ONNX export, PyTorch the module behind it; in f16 / bf16
 taskmap narrows the export itself with --precision, inputs and outputs staying f32, and PyTorch
-runs the module converted to the type):
-  taskmap        taskmap bench MODEL --target cuda --precision T --json --input ... (host to host)
+runs the module converted to the type; tf32 is f32 with tf32 contractions on both sides):
+  taskmap        taskmap bench MODEL --target cuda --precision T | --tf32 --json --input ...
   PyTorch eager  the module on the GPU, eval, no_grad            (benchmarks/cuda_peers.py)
   torch.compile  torch.compile(module), default mode, compiled before the warm-up
 GEMMs (C[M,N] = A[M,K] B[K,N]):
@@ -32,7 +32,7 @@ MODEL_RUNNERS = ["taskmap", "torch_eager", "torch_compile"]
 GEMM_RUNNERS = ["taskmap", "cublas"]
 LABELS = {"taskmap": "taskmap", "torch_eager": "PyTorch eager", "torch_compile": "torch.compile",
           "cublas": "cuBLAS"}
-DTYPES = ("f32", "bf16", "f16")
+DTYPES = ("f32", "tf32", "bf16", "f16")
 # Defaults of options whose CPU defaults do not fit a GPU: GPU runs are short and steady, and a
 # device machine gives a command ten minutes.
 DEFAULTS = {"models": "torch", "gemms": "4096,1024,2048,dl", "dtypes": "f32", "rounds": 3,
@@ -109,6 +109,14 @@ def no_taskmap(args):
     return None
 
 
+def numerics(dtype):
+    """taskmap's options for a model table's element type: tf32 contractions on the f32 export,
+    or the export narrowed to f16 / bf16 by taskmap itself (inputs and outputs stay f32)."""
+    if dtype == "tf32":
+        return ["--tf32"]
+    return ["--precision", dtype]
+
+
 def run_model(runner, w, dtype, args):
     """One run: (result dict, None) or (None, reason)."""
     base = ["--warmup", str(args.warmup), "--repeat", str(args.repeat)]
@@ -116,8 +124,7 @@ def run_model(runner, w, dtype, args):
         why = no_taskmap(args) or getattr(w, "onnx_error", None)
         if why:
             return None, why
-        # f16 / bf16: the f32 export narrowed by taskmap (--precision; inputs and outputs f32).
-        cmd = [args.taskmap, "bench", str(w.onnx), "--target", "cuda", "--precision", dtype] + base
+        cmd = [args.taskmap, "bench", str(w.onnx), "--target", "cuda"] + numerics(dtype) + base
         cmd += ["--json"]
         for f in w.inputs:
             cmd += ["--input", str(f)]
@@ -137,7 +144,7 @@ def run_gemm(runner, w, dtype, args):
         if why:
             return None, why
         cmd = [args.taskmap, "bench", str(w.onnx), "--target", "cuda", "--warmup", warmup,
-               "--repeat", str(args.repeat)]
+               "--repeat", str(args.repeat)] + (["--tf32"] if dtype == "tf32" else [])
         # (Its JSON carries device_median_ms too: the GPU's time for the kernels, CUDA events.)
         return run_json(cmd + ["--json"], clean_env(), args.timeout)
     cmd = [sys.executable, str(PEERS), "gemm", "--m", str(w.m), "--n", str(w.n), "--k", str(w.k),

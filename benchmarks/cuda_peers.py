@@ -6,11 +6,11 @@ per run, as it does for the CPU peers (peer_runner.py).
   cuda_peers.py info
       the GPU and the software: {"name", "sms", "capability", "memory_gib", "driver", "cuda",
       "torch"}, or {"error"} when torch is missing or sees no CUDA device
-  cuda_peers.py model --mode eager|compile --manifest F.json --dtype f32|bf16|f16 --warmup W --repeat R
+  cuda_peers.py model --mode eager|compile --manifest F.json --dtype f32|tf32|bf16|f16 --warmup W --repeat R
       the torch module behind an export of export_models.py, re-created from the manifest's name
       and seed, on the GPU, eval(), torch.no_grad(); mode compile wraps it in torch.compile
       (default mode) and compiles it before the warm-up
-  cuda_peers.py gemm --m M --n N --k K --dtype f32|bf16|f16 --warmup W --repeat R --seed S
+  cuda_peers.py gemm --m M --n N --k K --dtype f32|tf32|bf16|f16 --warmup W --repeat R --seed S
       torch.matmul (cuBLAS) of A [M,K] by B [K,N], B resident on the GPU (a weight), into a
       preallocated C
 
@@ -18,7 +18,8 @@ Every run reports two medians over R timed calls after W untimed ones:
   median_ms         host to host, like `taskmap bench`: the inputs copied from host memory to the
                     GPU, the call, the outputs copied back, synchronized (wall clock)
   device_median_ms  the call alone, the inputs already on the GPU: CUDA events around it
-f32 runs with TF32 off (cuBLAS and cuDNN), so that f32 means f32 math. For bf16/f16 the module is
+f32 runs with TF32 off (cuBLAS and cuDNN), so that f32 means f32 math; tf32 runs f32 tensors with
+TF32 on in both (PyTorch's allow_tf32, as taskmap's --tf32). For bf16/f16 the module is
 converted with module.to(dtype) and the float inputs cast on the GPU after the copy; integer
 inputs (token ids, masks) stay as they are.
 """
@@ -34,18 +35,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-DTYPES = ("f32", "bf16", "f16")
+DTYPES = ("f32", "tf32", "bf16", "f16")
 
 
 def torch_dtype(torch, name):
-    return {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}[name]
+    return {"f32": torch.float32, "tf32": torch.float32, "bf16": torch.bfloat16,
+            "f16": torch.float16}[name]
 
 
 def set_precision(torch, dtype):
-    """f32: true f32 math (no TF32 in cuBLAS or cuDNN). bf16/f16: PyTorch's defaults."""
-    if dtype == "f32":
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
+    """f32: true f32 math (no TF32 in cuBLAS or cuDNN); tf32: f32 tensors, TF32 in both.
+    bf16/f16: PyTorch's defaults."""
+    if dtype in ("f32", "tf32"):
+        torch.backends.cuda.matmul.allow_tf32 = dtype == "tf32"
+        torch.backends.cudnn.allow_tf32 = dtype == "tf32"
     return {"tf32_matmul": bool(torch.backends.cuda.matmul.allow_tf32),
             "tf32_cudnn": bool(torch.backends.cudnn.allow_tf32),
             "cudnn_benchmark": bool(torch.backends.cudnn.benchmark)}

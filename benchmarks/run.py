@@ -228,9 +228,11 @@ def gemm_initializer(b, dtype):
 
 
 def prepare_gemm(shape, args, dtype="f32"):
+    """The one-node model for `dtype` (tf32 runs the f32 one: the rounding is the runner's)."""
     m, n, k = shape
     name = f"{m}x{n}x{k}"
-    suffix = "" if dtype == "f32" else f"_{dtype}"
+    stored = "f32" if dtype == "tf32" else dtype
+    suffix = "" if stored == "f32" else f"_{stored}"
     path = Path(args.build_dir) / "gemm" / f"gemm_{name}{suffix}.onnx"
     try:
         if not path.exists():
@@ -239,14 +241,14 @@ def prepare_gemm(shape, args, dtype="f32"):
             from onnx import TensorProto, helper
 
             elem = {"f32": TensorProto.FLOAT, "f16": TensorProto.FLOAT16,
-                    "bf16": TensorProto.BFLOAT16}[dtype]
+                    "bf16": TensorProto.BFLOAT16}[stored]
             rng = np.random.RandomState(args.seed)
             b = (rng.standard_normal((k, n)) / math.sqrt(k)).astype(np.float32)
             graph = helper.make_graph(
                 [helper.make_node("MatMul", ["A", "B"], ["C"])], f"gemm_{name}",
                 [helper.make_tensor_value_info("A", elem, [m, k])],
                 [helper.make_tensor_value_info("C", elem, [m, n])],
-                initializer=[gemm_initializer(b, dtype)])
+                initializer=[gemm_initializer(b, stored)])
             model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
                                       producer_name="taskmap-benchmarks")
             model.ir_version = 8

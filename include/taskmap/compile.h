@@ -51,9 +51,18 @@ class CompiledKernel {
 // auto-scheduler.
 ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target);
 
+// Numerics the CUDA templates may trade for speed (all off: every result as the task computes
+// it, sums in f32).
+struct CudaScheduleOptions {
+  // f32 contractions on tensor cores with their operands rounded to tf32 (10 mantissa bits),
+  // as PyTorch's allow_tf32; off, they run on CUDA cores in f32.
+  bool tf32 = false;
+};
+
 // The kernels for `task` on a CUDA target, in launch order (each with its cuda.grid_dim and
 // cuda.block_dim attrs): the matching template when there is one, else the auto-scheduler.
-ir::Module implement_cuda(const ir::Task& task, const CudaTarget& target);
+ir::Module implement_cuda(const ir::Task& task, const CudaTarget& target,
+                          const CudaScheduleOptions& options = {});
 
 // A CUDA kernel built to a cubin, with what launching it takes.
 struct CompiledCudaKernel {

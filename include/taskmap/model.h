@@ -40,6 +40,9 @@ struct ModelOptions {
   // GPU; running does.
   std::optional<CudaTarget> cuda;
   int cuda_device = 0;
+  // On CUDA: f32 matmuls and convolutions on tensor cores with their operands rounded to tf32
+  // (CudaScheduleOptions::tf32), as PyTorch's allow_tf32. Off by default: f32 stays exact.
+  bool tf32 = false;
 };
 
 // What compiling one input signature produced.

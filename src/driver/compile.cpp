@@ -62,8 +62,9 @@ ir::Function implement_cpu(const ir::Task& task, const CpuTarget& target) {
   return schedules::auto_schedule_cpu(task);
 }
 
-ir::Module implement_cuda(const ir::Task& task, const CudaTarget& target) {
-  if (auto module = schedules::matmul_mma_cuda(task, target)) return *module;
+ir::Module implement_cuda(const ir::Task& task, const CudaTarget& target,
+                          const CudaScheduleOptions& options) {
+  if (auto module = schedules::matmul_mma_cuda(task, target, options.tf32)) return *module;
   if (auto module = schedules::matmul_cuda(task, target)) return *module;
   if (auto module = schedules::normalize_rows_cuda(task, target)) return *module;
   if (auto module = schedules::row_reduce_cuda(task, target)) return *module;

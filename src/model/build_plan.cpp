@@ -288,7 +288,7 @@ class PlanBuilder {
                                       const graph::LoweredOperator& lowered,
                                       std::vector<const graph::TensorNode*>& args) {
     if (options_.cuda) {
-      ir::Module module = implement_cuda(lowered.task, *options_.cuda);
+      ir::Module module = implement_cuda(lowered.task, *options_.cuda, {.tf32 = options_.tf32});
       TM_ASSERT(!module.functions.empty())
           << "no CUDA kernel for " << op.type << " '" << op.name << "'";
       // The kernels are bound to tensors through the first one's parameters.

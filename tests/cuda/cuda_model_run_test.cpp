@@ -25,15 +25,16 @@ using testing::Shape;
 class CudaModelRun : public testing::CudaDeviceTest {
  protected:
   // Runs `graph` on the CPU and three times on the GPU on the same random inputs, both in
-  // `precision` (ModelOptions::precision).
+  // `precision` (ModelOptions::precision), the GPU's f32 contractions in tf32 with `tf32`.
   void expect_gpu_matches_cpu(const graph::Graph& graph, const std::string& what, double rtol,
-                              ir::DType precision = ir::f32) const {
+                              ir::DType precision = ir::f32, bool tf32 = false) const {
     SCOPED_TRACE(what);
     ModelOptions cpu_options;
     cpu_options.precision = precision;
     Model cpu(graph, cpu_options);
     ModelOptions options = cpu_options;
     options.cuda = target_;
+    options.tf32 = tf32;
     Model gpu(graph, options);
     // Floats in [-1, 1]; integers (token ids) in [0, 10).
     std::vector<NDArray> inputs;
@@ -127,7 +128,8 @@ TEST_F(CudaModelRun, BundledModelsMatchTheCpu) {
 
 // Narrowed models (tensor cores for the matmuls and the 1 x 1 convolutions whose planes copy in
 // chunks) against the CPU narrowed the same way: the sums are f32 on both sides, the stored
-// values differ by a rounding of the last bit where the sums' orders differ.
+// values differ by a rounding of the last bit where the sums' orders differ. And an f32 model
+// with tf32 contractions against the exact CPU.
 TEST_F(CudaModelRun, NarrowedModelsMatchTheCpu) {
   expect_gpu_matches_cpu(chain({64, 96},
                                [&](GraphBuilder& b, Tensor x) {
@@ -143,6 +145,8 @@ TEST_F(CudaModelRun, NarrowedModelsMatchTheCpu) {
                                }),
                          "bf16 convolutions", 2e-2, ir::bf16);
   expect_gpu_matches_cpu(models::build_model("bert_base"), "bert_base f16", 1e-2, ir::f16);
+  expect_gpu_matches_cpu(models::build_model("resnet50"), "resnet50 tf32", 1e-2, ir::f32,
+                         /*tf32=*/true);
   expect_gpu_matches_cpu(models::build_model("mobilenet_v2"), "mobilenet_v2 bf16", 4e-2, ir::bf16);
 }
 

@@ -89,8 +89,9 @@ TEST_F(CudaModelBuild, SplitKKernelsTakeThePrologueAndTheEpilogues) {
 
 // Narrowed models (ModelOptions::precision): BERT-base's matmuls all run on tensor cores in f16;
 // ResNet-50's convolutions in bf16 on the templates, none auto-scheduled (1 × 1 ones on tensor
-// cores where their planes copy in chunks, the rest on the SIMT template); a bf16 MobileNetV2
-// compiles without warnings.
+// cores where their planes copy in chunks, the rest on the SIMT template); with tf32, f32
+// ResNet-50's on tensor cores where 4-float chunks copy; a bf16 MobileNetV2 compiles without
+// warnings.
 TEST_F(CudaModelBuild, NarrowedModelsRunTheirContractionsOnTheTemplates) {
   ModelOptions f16 = cuda_options("cuda:sm_90");
   f16.precision = ir::f16;
@@ -118,6 +119,16 @@ TEST_F(CudaModelBuild, NarrowedModelsRunTheirContractionsOnTheTemplates) {
   // The unstrided 1 x 1 convolutions of the 56 x 56 and 28 x 28 stages: a 14 x 14 or 7 x 7
   // image's channel planes are not whole 16-byte chunks, a stride leaves gaps.
   EXPECT_EQ(on_tensor_cores, 16);
+
+  // TF32: f32 ResNet-50's convolutions whose planes copy in 4-float chunks on tensor cores.
+  ModelOptions tf32 = cuda_options("cuda:sm_90");
+  tf32.tf32 = true;
+  Model resnet_tf32(models::build_model("resnet50"), tf32);
+  int tf32_convs = 0;
+  for (const std::string& label :
+       resnet_tf32.plan_only(resnet_tf32.default_bindings()).kernel_labels)
+    tf32_convs += label.find("mma.sync m16n8k8 tf32") != std::string::npos;
+  EXPECT_EQ(tf32_convs, 28);
 
   Model mobilenet(models::build_model("mobilenet_v2"), bf16);
   const CompileReport report = mobilenet.compile(mobilenet.default_bindings());

@@ -105,6 +105,42 @@ TEST(MatmulMmaCuda, SplitKMatchesTheCpu) {
                               "Gemm transB split-k 2", narrow_rtol(ir::bf16));
 }
 
+// TF32 operands keep 10 mantissa bits (cvt.rna): each product is off by about 2^-11 of itself.
+constexpr double kTf32Rtol = 5e-3;
+
+// TF32 (opt-in): f32 contractions through m16n8k8, every config on ragged and whole tiles with B
+// along N (two shared loads a lane) and along K (ldmatrix), whole and split along K; without the
+// option an f32 contraction is not taken.
+TEST(MatmulMmaCuda, Tf32MatchesTheCpuOnEveryConfig) {
+  for (schedules::MatmulMmaConfig c : schedules::matmul_mma_space()) {
+    const int64_t bk = c.block_k / 2;  // f32 elements of the tile along K
+    for (const auto& [mnk, splits] :
+         std::vector<std::pair<Shape, int64_t>>{{Shape{70, 92, 52}, 1},
+                                                {Shape{c.block_m, c.block_n, 3 * bk}, 1},
+                                                {Shape{70, 92, 84}, 3}}) {
+      c.split_k = splits;
+      const std::string what = "tf32 " + c.str() + " on " + shape_str(mnk);
+      SCOPED_TRACE(what);
+      const ir::Task task = lower_typed("MatMul", ir::f32, {{mnk[0], mnk[2]}, {mnk[2], mnk[1]}});
+      EXPECT_FALSE(schedules::matmul_mma_cuda(task, c).has_value());
+      std::optional<ir::Module> scheduled = schedules::matmul_mma_cuda(task, c, /*tf32=*/true);
+      ASSERT_TRUE(scheduled.has_value());
+      EXPECT_NE(schedule_of(*scheduled)
+                    .find("m16n8k8 tf32, " + std::to_string(c.block_m) + "x" +
+                          std::to_string(c.block_n) + "x" + std::to_string(bk)),
+                std::string::npos)
+          << schedule_of(*scheduled);
+      expect_emulated_matches_cpu(task, *scheduled, kTarget, what, kTf32Rtol);
+    }
+  }
+  const ir::Task gemm = lower_typed("Gemm", ir::f32, {{20, 36}, {48, 36}, {48}},
+                                    {{"transB", int64_t{1}}, {"alpha", 0.5}});
+  const ir::Module scheduled = implement_cuda(gemm, kTarget, {.tf32 = true});
+  EXPECT_NE(schedule_of(scheduled).find("tf32"), std::string::npos) << schedule_of(scheduled);
+  EXPECT_NE(schedule_of(scheduled).find("B along K"), std::string::npos) << schedule_of(scheduled);
+  expect_emulated_matches_cpu(gemm, scheduled, kTarget, "tf32 Gemm transB", kTf32Rtol);
+}
+
 // The tile is the largest whose blocks fill the SMs, K split into ranges of at least 512 when its
 // tiles alone are too few: 4096² takes 128 × 128 whole; a batch-1 transformer projection
 // (128 × 768) the smallest tile when K = 64, 64 × 64 in 3 ranges when K = 3072.
@@ -122,6 +158,7 @@ TEST(MatmulMmaCuda, TileAndSplitFollowTheSmCount) {
   EXPECT_EQ(chosen(128, 768, 3072).str(), "64x64x32, warps 2x2, 3 stages, split-k 6");
 }
 
+// f16 and bf16 with B along N and K (and f16 split), tf32 likewise: NVRTC for sm_80 and sm_90.
 TEST(MatmulMmaCuda, EveryConfigCompilesForSm80AndSm90WithoutWarnings) {
   std::string why_not;
   if (!build::nvrtc_available(&why_not)) GTEST_SKIP() << why_not;
@@ -149,6 +186,21 @@ TEST(MatmulMmaCuda, EveryConfigCompilesForSm80AndSm90WithoutWarnings) {
             << c.str();
         jobs.push_back({dtype.name() + (trans_b ? " transB " : " ") + c.str(), source.text});
       }
+    }
+  }
+  // TF32, B along N and along K.
+  for (const bool trans_b : {false, true}) {
+    const ir::Task task =
+        trans_b ? lower_typed("Gemm", ir::f32, {{300, 200}, {504, 200}}, {{"transB", int64_t{1}}})
+                : lower_typed("MatMul", ir::f32, {{300, 200}, {200, 504}});
+    for (const schedules::MatmulMmaConfig& c : schedules::matmul_mma_space()) {
+      const codegen::CudaSource source = codegen::generate_cuda_source(
+          passes::lower(*schedules::matmul_mma_cuda(task, c, /*tf32=*/true)), kTarget);
+      EXPECT_NE(source.text.find("mma_sync"), std::string::npos);
+      EXPECT_EQ(variable_register_indices(source.text, {"acc", "a_frag", "b_frag"}),
+                std::vector<std::string>{})
+          << c.str();
+      jobs.push_back({std::string("tf32") + (trans_b ? " transB " : " ") + c.str(), source.text});
     }
   }
   expect_cubins_without_warnings(jobs);

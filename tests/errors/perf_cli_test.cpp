@@ -67,16 +67,19 @@ TEST(PerfCli, BenchProfileNamesTheKernels) {
 }
 
 // --precision bf16: the plan says so, an input Cast leads the first kernel, and `run` still
-// prints f32 outputs; an unknown precision is a one-line error.
+// prints f32 outputs; an unknown precision, and --tf32 on the CPU, are one-line errors.
 TEST(PerfCli, PrecisionNarrowsTheFloatOperators) {
   std::string model = conv_model();
   expect_success_printing(run_cli("inspect " + model + " --kernels --precision bf16"),
                           {"precision bf16", "Cast 'x_bf16'"});
   expect_success_printing(run_cli("run " + model + " --threads 1 --precision bf16"),
                           {"'y' f32[1, 8, 10, 10]", "note: --precision bf16 on the CPU"});
-  auto bad = run_cli("run " + model + " --precision f8");
-  EXPECT_NE(bad.status, 0) << bad.output;
-  EXPECT_NE(bad.output.find("--precision"), std::string::npos) << bad.output;
+  for (const char* bad_option : {"--precision f8", "--tf32"}) {  // tf32: CUDA only
+    auto bad = run_cli("run " + model + " " + bad_option);
+    EXPECT_NE(bad.status, 0) << bad.output;
+    EXPECT_NE(bad.output.find(std::string(bad_option).substr(0, 6)), std::string::npos)
+        << bad.output;
+  }
 }
 
 TEST(PerfCli, BadProfileCountIsAnError) {

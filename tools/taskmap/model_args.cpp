@@ -34,6 +34,9 @@ void ModelArgs::add_to(CLI::App* cmd, bool with_inputs) {
                   "bf16 (inputs and outputs stay f32; on a GPU the matmuls and convolutions run "
                   "on tensor cores, on the CPU the other precisions are slower than f32)")
       ->check(CLI::IsMember({"f32", "f16", "bf16"}));
+  cmd->add_flag("--tf32", tf32,
+                "On CUDA: f32 matmuls and convolutions on tensor cores, their operands rounded to "
+                "tf32 (10 mantissa bits), as PyTorch's allow_tf32 (default: exact f32)");
   if (with_inputs) {
     cmd->add_option("--input", inputs,
                     "Input tensor file (.pb TensorProto or .npy), in graph-input order "
@@ -54,7 +57,9 @@ Model ModelArgs::load() const {
       << "--target '" << target << "': a target starts with 'cpu' or 'cuda'";
   if (target.rfind("cuda", 0) == 0) {
     options.cuda = CudaTarget::parse(target);
+    options.tf32 = tf32;
   } else {
+    TM_USER_CHECK(!tf32) << "--tf32: a CUDA option (tensor cores); the target is " << target;
     options.compile.target = CpuTarget::parse(target);
     if (options.precision != ir::f32)
       std::fprintf(stderr,

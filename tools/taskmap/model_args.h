@@ -18,6 +18,7 @@ struct ModelArgs {
   bool no_winograd = false;
   std::string layout = "nhwc";
   std::string precision = "f32";    // "f32", "f16" or "bf16" (ModelOptions::precision)
+  bool tf32 = false;                // ModelOptions::tf32 (CUDA targets only)
   std::string target = "cpu";       // "cpu[:...]" or "cuda[:sm_XY,...]" (target.h)
   std::vector<std::string> dims;    // "NAME=VALUE"
   std::vector<std::string> inputs;  // .pb or .npy files, in graph-input order

@@ -23,8 +23,14 @@
 // (ldmatrix .trans) or along K (a transposed B, as Gemm's transB).
 //
 // The copies take the factors' addresses, so each factor must be a plain load of an input
-// whose 8-element chunks along K (A) and along N or K (B) are contiguous and 16-byte aligned;
+// whose 16-byte chunks (8 elements) along K (A) and along N or K (B) are contiguous and aligned;
 // a fused prologue falls back to its own kernel (fusion.h). The epilogue is fused as usual.
+//
+// TF32 (opt-in, as PyTorch's allow_tf32): f32 contractions through `mma.sync.m16n8k8` on
+// operands rounded to tf32 (10 mantissa bits, cvt.rna) with f32 accumulation. The tiles keep
+// their bytes (chunks of 4 f32, BK halved); A and a B along K load by ldmatrix as for 16-bit
+// types (a lane's 32-bit word is the element the tf32 fragment wants), a B along N by two
+// shared loads a lane, ldmatrix transposing 16-bit elements only.
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +43,7 @@
 namespace taskmap::schedules {
 
 struct MatmulMmaConfig {
+  // block_k counts 16-bit elements: a tf32 tile spans block_k / 2 f32 along K (the same bytes).
   int64_t block_m = 128, block_n = 128, block_k = 32;
   int64_t warps_m = 2, warps_n = 2;
   int64_t stages = 3;   // shared-memory buffers the cp.async pipeline cycles through
@@ -59,11 +66,14 @@ std::vector<MatmulMmaConfig> matmul_mma_space();
 constexpr int64_t kMmaMinSplitK = 512;
 MatmulMmaConfig choose_matmul_mma_config(const GemmForm& form, const CudaTarget& target);
 
-// The template with the chosen config, or nothing when the task is not an f16 / bf16
-// contraction whose factors the copies can read (see above) or the target is older than sm_80.
-std::optional<ir::Module> matmul_mma_cuda(const ir::Task& task, const CudaTarget& target);
+// The template with the chosen config, or nothing when the task is not an f16 / bf16 (with
+// `tf32`, also f32) contraction whose factors the copies can read (see above) or the target is
+// older than sm_80.
+std::optional<ir::Module> matmul_mma_cuda(const ir::Task& task, const CudaTarget& target,
+                                          bool tf32 = false);
 // With a given config; nothing when the task does not qualify. A config whose tiles the
 // threads or the mma shape do not divide is a UserError naming it.
-std::optional<ir::Module> matmul_mma_cuda(const ir::Task& task, const MatmulMmaConfig& config);
+std::optional<ir::Module> matmul_mma_cuda(const ir::Task& task, const MatmulMmaConfig& config,
+                                          bool tf32 = false);
 
 }  // namespace taskmap::schedules

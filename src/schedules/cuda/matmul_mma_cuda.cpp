@@ -22,24 +22,36 @@ using lang::KernelBuilder;
 
 namespace {
 
-constexpr int64_t kChunk = 8;  // 16-bit elements in one 16-byte copy / ldmatrix row
+constexpr int64_t kChunkBytes = 16;  // one cp.async copy / one ldmatrix row
 
-// The load under `factor` = cast(f32, load(x, ...)) with x of f16 / bf16; nullptr otherwise.
-const LoadNode* narrow_load(const Expr& factor) {
-  const auto* widen = factor.as<CastNode>();
-  if (widen == nullptr || widen->type.dtype() != f32) return nullptr;
-  const auto* ld = widen->value.as<LoadNode>();
+// Elements of `dtype` in a 16-byte chunk: 8 of f16 / bf16, 4 of f32 (tf32).
+int64_t chunk_of(DType dtype) {
+  return kChunkBytes / dtype.bytes();
+}
+
+// The load under `factor` = cast(f32, load(x, ...)) with x of f16 / bf16, or with `tf32` a bare
+// load(x, ...) of f32; nullptr otherwise.
+const LoadNode* mma_load(const Expr& factor, bool tf32) {
+  const LoadNode* ld = factor.as<LoadNode>();
+  if (ld == nullptr) {
+    const auto* widen = factor.as<CastNode>();
+    if (widen == nullptr || widen->type.dtype() != f32) return nullptr;
+    ld = widen->value.as<LoadNode>();
+  } else if (!tf32) {
+    return nullptr;
+  }
   const auto* buffer = ld != nullptr ? ld->buffer.as<VarNode>() : nullptr;
   if (buffer == nullptr || !buffer->type.is_tensor()) return nullptr;
   const DType dtype = buffer->type.dtype();
+  if (ld == factor.get()) return dtype == f32 ? ld : nullptr;
   return dtype == f16 || dtype == bf16 ? ld : nullptr;
 }
 
 // Whether the load's flat element offset, with the form's coordinates bound to fresh
-// variables, steps by 1 along `along` (which no other term reads) and by multiples of eight
-// otherwise, so that the chunk at an along-coordinate that is a multiple of eight is 16 bytes
+// variables, steps by 1 along `along` (which no other term reads) and by multiples of `chunk`
+// otherwise, so that the chunk at an along-coordinate that is a multiple of `chunk` is 16 bytes
 // aligned (given an aligned tensor) and contiguous.
-bool chunks_along(const GemmForm& f, const LoadNode* ld, bool along_k) {
+bool chunks_along(const GemmForm& f, const LoadNode* ld, bool along_k, int64_t chunk) {
   const Var batch = var("batch", index_dtype), row = var("row", index_dtype);
   const Var col = var("col", index_dtype), k = var("k", index_dtype);
   const Var& along = along_k ? k : col;
@@ -48,7 +60,7 @@ bool chunks_along(const GemmForm& f, const LoadNode* ld, bool along_k) {
   for (const Expr& i : ld->indices) index.push_back(substitute(i, map));
   const Expr flat = ld->buffer.type().layout().offset(index);
   std::optional<arith::LinearForm> form = arith::linear_form(arith::simplify(flat));
-  if (!form || form->constant % kChunk != 0) return false;
+  if (!form || form->constant % chunk != 0) return false;
   bool steps_by_one = false;
   for (const arith::LinearTerm& t : form->terms) {
     if (t.expr.same_as(along)) {
@@ -57,34 +69,40 @@ bool chunks_along(const GemmForm& f, const LoadNode* ld, bool along_k) {
     }
     for (const Var& v : free_vars(t.expr))
       if (v.same_as(along)) return false;
-    if (t.coeff % kChunk != 0) return false;
+    if (t.coeff % chunk != 0) return false;
   }
   return steps_by_one;
 }
 
-// The factors the copies read: loads of f16 / bf16 inputs (widened to f32 in the task) whose
-// chunks of eight elements are contiguous and 16-byte aligned, A's along K, B's along N or K.
+// The factors the copies read: loads of f16 / bf16 inputs (widened to f32 in the task), or with
+// tf32 of f32 ones, whose 16-byte chunks are contiguous and aligned, A's along K, B's along N or
+// K.
 struct MmaOperands {
   const LoadNode* a = nullptr;
   const LoadNode* b = nullptr;
   bool b_along_k = false;  // B's chunks run along K (a transposed B), else along N
+
+  DType dtype() const { return a->buffer.type().dtype(); }
+  int64_t chunk() const { return chunk_of(dtype()); }
+  bool tf32() const { return dtype() == f32; }
 };
 
-std::optional<MmaOperands> mma_operands(const GemmForm& f) {
-  MmaOperands out{narrow_load(f.a), narrow_load(f.b)};
-  if (out.a == nullptr || out.b == nullptr ||
-      out.a->buffer.type().dtype() != out.b->buffer.type().dtype())
+std::optional<MmaOperands> mma_operands(const GemmForm& f, bool tf32) {
+  MmaOperands out{mma_load(f.a, tf32), mma_load(f.b, tf32)};
+  if (out.a == nullptr || out.b == nullptr || out.dtype() != out.b->buffer.type().dtype())
     return {};
-  if (f.k_size % kChunk != 0 || !chunks_along(f, out.a, true)) return {};
-  if (f.n_size % kChunk == 0 && chunks_along(f, out.b, false)) return out;
+  const int64_t chunk = out.chunk();
+  if (f.k_size % chunk != 0 || !chunks_along(f, out.a, true, chunk)) return {};
+  if (f.n_size % chunk == 0 && chunks_along(f, out.b, false, chunk)) return out;
   out.b_along_k = true;
-  if (!chunks_along(f, out.b, true)) return {};
+  if (!chunks_along(f, out.b, true, chunk)) return {};
   return out;
 }
 
+// (block_k counts 16-bit elements: the chunk counts below hold for tf32 tiles too.)
 void check_config(const MatmulMmaConfig& c) {
   const int64_t t = c.threads();
-  const int64_t k_chunks = c.block_k / kChunk, n_chunks = c.block_n / kChunk;
+  const int64_t k_chunks = c.block_k / 8, n_chunks = c.block_n / 8;
   TM_USER_CHECK(c.block_m % c.warps_m == 0 && c.block_n % c.warps_n == 0 && c.warp_m() % 16 == 0 &&
                 c.warp_n() % 16 == 0 && c.block_k % 16 == 0 && c.stages >= 2 && t % k_chunks == 0 &&
                 c.block_m % (t / k_chunks) == 0 && c.block_n % (t / k_chunks) == 0 &&
@@ -152,16 +170,20 @@ namespace {
 Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& operands,
                         const MatmulMmaConfig& c) {
   check_config(c);
-  const bool b_along_k = operands.b_along_k;
-  const DType in = operands.a->buffer.type().dtype();
-  const int64_t bm = c.block_m, bn = c.block_n, bk = c.block_k, threads = c.threads();
+  const bool b_along_k = operands.b_along_k, tf32 = operands.tf32();
+  const DType in = operands.dtype();
+  const int64_t chunk = operands.chunk();
+  // An mma step is 32 bytes of K either way: 16 of f16 / bf16 (m16n8k16), 8 of tf32 (m16n8k8);
+  // the tile's K is block_k 16-bit elements' bytes.
+  const int64_t mma_k = 2 * chunk, bk = c.block_k / 8 * chunk;
+  const int64_t bm = c.block_m, bn = c.block_n, threads = c.threads();
   const int64_t wm = c.warp_m(), wn = c.warp_n(), stages = c.stages;
   const int64_t tiles_m = ceil_div(f.m_size, bm), tiles_n = ceil_div(f.n_size, bn);
   const int64_t tiles = f.batch_size * tiles_m * tiles_n;
   const SplitK split = plan_split_k(f, ceil_div(f.k_size, bk), c.split_k);
   const int64_t parts = split.splits, steps = split.steps_per_split, blocks = tiles * parts;
   const int64_t mma_m = wm / 16, mma_n = wn / 8;
-  const int64_t k_chunks = bk / kChunk, n_chunks = bn / kChunk;
+  const int64_t k_chunks = bk / chunk, n_chunks = bn / chunk;
   const bool ragged_m = f.m_size % bm != 0, ragged_n = f.n_size % bn != 0;
   const TaskMapping c_map = c_mapping(c);
   const TaskMapping a_copy = copy_mapping(bm, k_chunks, threads);
@@ -171,7 +193,10 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
   KernelBuilder kb(kernel_name(task.name()));
   kb.params(matmul_params(task, split));
   kb.attr("task", task.name());
-  kb.attr("schedule", "matmul_mma_cuda (mma.sync m16n8k16 " + in.name() + ", " + c.str() +
+  MatmulMmaConfig shown = c;
+  shown.block_k = bk;
+  kb.attr("schedule", "matmul_mma_cuda (mma.sync m16n8k" + std::to_string(mma_k) + " " +
+                          (tf32 ? "tf32" : in.name()) + ", " + shown.str() +
                           (b_along_k ? ", B along K" : "") + ")");
   kb.attr("problem", std::to_string(f.m_size) + "x" + std::to_string(f.n_size) + "x" +
                          std::to_string(f.k_size) +
@@ -183,8 +208,11 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
   const Var b_smem = b_along_k ? kb.shared_tensor("b_smem", in, {stages, bn, bk})
                                : kb.shared_tensor("b_smem", in, {stages, bk, bn});
   const Var acc = kb.register_tensor("acc", f32, Layout::mirror(c_map));
-  const Var a_frag = kb.register_tensor("a_frag", in, Layout::row_major({mma_m, 8}));
-  const Var b_frag = kb.register_tensor("b_frag", in, Layout::row_major({mma_n, 4}));
+  // Four registers of A per 16-row tile, two of B per 8-column tile.
+  const Var a_frag =
+      kb.register_tensor("a_frag", in, Layout::row_major({mma_m, 4 * 4 / in.bytes()}));
+  const Var b_frag =
+      kb.register_tensor("b_frag", in, Layout::row_major({mma_n, 2 * 4 / in.bytes()}));
 
   // The address of a factor's element: the load's indices with the GEMM coordinates bound.
   auto factor_address = [&](const LoadNode* ld, const Expr& batch, const Expr& row, const Expr& col,
@@ -213,10 +241,10 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
                 // Tile `step`'s chunks into buffer `stage`: cp.async, zero-filled outside the
                 // problem (from a clamped address, so that nothing out of bounds is named).
                 auto copy_chunk = [&](const Var& smem, const Expr& stage, const Expr& srow,
-                                      const Expr& chunk, int64_t chunks, const Expr& inside,
+                                      const Expr& chunk_index, int64_t chunks, const Expr& inside,
                                       const Expr& source) {
                   const Expr dst =
-                      address(smem, {stage, srow, swizzle(srow, chunk, chunks) * kChunk});
+                      address(smem, {stage, srow, swizzle(srow, chunk_index, chunks) * chunk});
                   kb.evaluate(
                       call("cp_async_16",
                            {dst, source, select(inside, int_imm(16, i32), int_imm(0, i32))}));
@@ -225,24 +253,24 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
                 auto load_stage = [&](const Expr& step, const Expr& stage) {
                   const Expr k0 = (first_step + step) * bk;
                   kb.for_mapping(a_copy, t, [&](const Index& rc) {
-                    const Expr row = m0 + rc[0], k = k0 + rc[1] * kChunk;
+                    const Expr row = m0 + rc[0], k = k0 + rc[1] * chunk;
                     const Expr inside = row < f.m_size && k < f.k_size;
                     copy_chunk(a_smem, stage, rc[0], rc[1], k_chunks, inside,
                                factor_address(operands.a, batch, min(row, f.m_size - 1), {},
-                                              min(k, f.k_size - kChunk)));
+                                              min(k, f.k_size - chunk)));
                   });
                   kb.for_mapping(b_copy, t, [&](const Index& rc) {
                     if (b_along_k) {
-                      const Expr col = n0 + rc[0], k = k0 + rc[1] * kChunk;
+                      const Expr col = n0 + rc[0], k = k0 + rc[1] * chunk;
                       copy_chunk(b_smem, stage, rc[0], rc[1], k_chunks,
                                  col < f.n_size && k < f.k_size,
                                  factor_address(operands.b, batch, {}, min(col, f.n_size - 1),
-                                                min(k, f.k_size - kChunk)));
+                                                min(k, f.k_size - chunk)));
                     } else {
-                      const Expr k = k0 + rc[0], col = n0 + rc[1] * kChunk;
+                      const Expr k = k0 + rc[0], col = n0 + rc[1] * chunk;
                       copy_chunk(b_smem, stage, rc[0], rc[1], n_chunks,
                                  k < f.k_size && col < f.n_size,
-                                 factor_address(operands.b, batch, {}, min(col, f.n_size - kChunk),
+                                 factor_address(operands.b, batch, {}, min(col, f.n_size - chunk),
                                                 min(k, f.k_size - 1)));
                     }
                   });
@@ -266,39 +294,53 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
                       }
                       kb.evaluate(commit);
                       const Expr stage = step % stages;
-                      kb.for_range("ks", bk / 16, LoopHint::unroll(), [&](const Var& ks) {
-                        // A: four 8 × 8 matrices per 16 × 16 fragment; lane l names row
-                        // l % 16 at k chunk l / 16.
+                      kb.for_range("ks", bk / mma_k, LoopHint::unroll(), [&](const Var& ks) {
+                        // A: four 8 × 8 matrices of 16-bit pairs per 16-row fragment (16 × 16
+                        // halves, or 16 × 8 tf32: a lane's word is the element it needs either
+                        // way); lane l names row l % 16 at k chunk l / 16.
                         kb.for_range("mi", mma_m, LoopHint::unroll(), [&](const Var& mi) {
                           const Expr row = wm0 + mi * 16 + lane % 16;
-                          const Expr chunk = ks * 2 + lane / 16;
-                          kb.evaluate(
-                              call("ldmatrix",
-                                   {address(a_frag, {mi, int_imm(0)}),
-                                    address(a_smem,
-                                            {stage, row, swizzle(row, chunk, k_chunks) * kChunk}),
-                                    int_imm(4, i32), int_imm(0, i32)}));
+                          const Expr piece = ks * 2 + lane / 16;
+                          kb.evaluate(call(
+                              "ldmatrix",
+                              {address(a_frag, {mi, int_imm(0)}),
+                               address(a_smem, {stage, row, swizzle(row, piece, k_chunks) * chunk}),
+                               int_imm(4, i32), int_imm(0, i32)}));
                         });
-                        // B: two 8-column tiles per ldmatrix.x4; matrix j = lane / 8 is tile
-                        // 2 p + j / 2, k half j % 2.
-                        kb.for_range("p", mma_n / 2, LoopHint::unroll(), [&](const Var& p) {
-                          const Expr j = lane / 8, r = lane % 8;
-                          Expr source;
-                          if (b_along_k) {
-                            const Expr col = wn0 + (p * 2 + j / 2) * 8 + r;
-                            const Expr chunk = ks * 2 + j % 2;
-                            source = address(b_smem,
-                                             {stage, col, swizzle(col, chunk, k_chunks) * kChunk});
-                          } else {
-                            const Expr k = ks * 16 + j % 2 * 8 + r;
-                            const Expr chunk = (wn0 + (p * 2 + j / 2) * 8) / kChunk;
-                            source =
-                                address(b_smem, {stage, k, swizzle(k, chunk, n_chunks) * kChunk});
-                          }
-                          kb.evaluate(
-                              call("ldmatrix", {address(b_frag, {p * 2, int_imm(0)}), source,
-                                                int_imm(4, i32), int_imm(b_along_k ? 0 : 1, i32)}));
-                        });
+                        if (tf32 && !b_along_k) {
+                          // B along N in tf32: ldmatrix transposes 16-bit elements only, so
+                          // each lane reads its two words, (k, n) = (lane % 4 [+ 4], lane / 4).
+                          kb.for_range("ni", mma_n, LoopHint::unroll(), [&](const Var& ni) {
+                            const Expr col = wn0 + ni * 8 + lane / 4;
+                            for (int64_t half = 0; half < 2; ++half) {
+                              const Expr k = ks * mma_k + lane % 4 + half * 4;
+                              const Expr at =
+                                  swizzle(k, col / chunk, n_chunks) * chunk + col % chunk;
+                              kb.store(b_frag, {ni, int_imm(half)}, load(b_smem, {stage, k, at}));
+                            }
+                          });
+                        } else {
+                          // B: two 8-column tiles per ldmatrix.x4; matrix j = lane / 8 is tile
+                          // 2 p + j / 2, k half j % 2.
+                          kb.for_range("p", mma_n / 2, LoopHint::unroll(), [&](const Var& p) {
+                            const Expr j = lane / 8, r = lane % 8;
+                            Expr source;
+                            if (b_along_k) {
+                              const Expr col = wn0 + (p * 2 + j / 2) * 8 + r;
+                              const Expr piece = ks * 2 + j % 2;
+                              source = address(b_smem,
+                                               {stage, col, swizzle(col, piece, k_chunks) * chunk});
+                            } else {
+                              const Expr k = ks * mma_k + j % 2 * 8 + r;
+                              const Expr piece = (wn0 + (p * 2 + j / 2) * 8) / chunk;
+                              source =
+                                  address(b_smem, {stage, k, swizzle(k, piece, n_chunks) * chunk});
+                            }
+                            kb.evaluate(call("ldmatrix",
+                                             {address(b_frag, {p * 2, int_imm(0)}), source,
+                                              int_imm(4, i32), int_imm(b_along_k ? 0 : 1, i32)}));
+                          });
+                        }
                         kb.for_range("mi", mma_m, LoopHint::unroll(), [&](const Var& mi) {
                           kb.for_range("ni", mma_n, LoopHint::unroll(), [&](const Var& ni) {
                             // The tile's first element of this lane: its four accumulators
@@ -341,17 +383,17 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
 
 }  // namespace
 
-std::optional<Module> matmul_mma_cuda(const Task& task, const CudaTarget& target) {
+std::optional<Module> matmul_mma_cuda(const Task& task, const CudaTarget& target, bool tf32) {
   if (target.sm < 80) return {};
   std::optional<GemmForm> form = analyze_gemm(task, GemmOutputs::any_float);
-  std::optional<MmaOperands> operands = form ? mma_operands(*form) : std::nullopt;
+  std::optional<MmaOperands> operands = form ? mma_operands(*form, tf32) : std::nullopt;
   if (!operands) return {};
   return build_matmul_mma(task, *form, *operands, choose_matmul_mma_config(*form, target));
 }
 
-std::optional<Module> matmul_mma_cuda(const Task& task, const MatmulMmaConfig& config) {
+std::optional<Module> matmul_mma_cuda(const Task& task, const MatmulMmaConfig& config, bool tf32) {
   std::optional<GemmForm> form = analyze_gemm(task, GemmOutputs::any_float);
-  std::optional<MmaOperands> operands = form ? mma_operands(*form) : std::nullopt;
+  std::optional<MmaOperands> operands = form ? mma_operands(*form, tf32) : std::nullopt;
   if (!operands) return {};
   return build_matmul_mma(task, *form, *operands, config);
 }
