@@ -122,6 +122,9 @@ TEST(MatmulCuda, TileAndSplitFollowTheSmCount) {
   EXPECT_EQ(chosen(128, 768, 3072).split_k, 11);
   EXPECT_EQ(chosen(128, 768, 3072).str(),
             "64x128x8, warps 2x2, repeat 2x2, lanes 4x8, thread 4x4, split-k 11");
+  // 16 rows (a MobileNetV2 projection, 16 x 12544 x 32): 128 x 128 tiles would fill the SMs,
+  // but compute 8 times the rows the 16 x 32 tile does; 16-row tiles are taken.
+  EXPECT_EQ(chosen(16, 12544, 32).block_m(), 16);
 }
 
 TEST(MatmulCuda, EveryConfigCompilesForSm80AndSm90WithoutWarnings) {

@@ -156,6 +156,9 @@ TEST(MatmulMmaCuda, TileAndSplitFollowTheSmCount) {
   EXPECT_EQ(chosen(128, 768, 64).block_n, 32);
   EXPECT_EQ(chosen(128, 768, 64).split_k, 1);
   EXPECT_EQ(chosen(128, 768, 3072).str(), "64x64x32, warps 2x2, 3 stages, split-k 6");
+  // 16 rows: 64-row tiles would compute four times the rows, 32-row ones twice: no wider than
+  // the smallest tile's rows, the widest columns that fill the SMs.
+  EXPECT_EQ(chosen(16, 12544, 32).str(), "32x64x32, warps 1x2, 3 stages");
 }
 
 // f16 and bf16 with B along N and K (and f16 split), tf32 likewise: NVRTC for sm_80 and sm_90.
