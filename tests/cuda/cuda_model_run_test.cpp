@@ -126,8 +126,8 @@ TEST_F(CudaModelRun, BundledModelsMatchTheCpu) {
     expect_gpu_matches_cpu(models::build_model(name), name, 2e-3);
 }
 
-// Narrowed models (tensor cores for the matmuls and the 1 x 1 convolutions whose planes copy in
-// chunks) against the CPU narrowed the same way: the sums are f32 on both sides, the stored
+// Narrowed models (tensor cores for the matmuls and the convolutions, their windows staged)
+// against the CPU narrowed the same way: the sums are f32 on both sides, the stored
 // values differ by a rounding of the last bit where the sums' orders differ. And an f32 model
 // with tf32 contractions against the exact CPU.
 TEST_F(CudaModelRun, NarrowedModelsMatchTheCpu) {

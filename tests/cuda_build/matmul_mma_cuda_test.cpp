@@ -61,8 +61,9 @@ TEST(MatmulMmaCuda, ServesBatchedBroadcastAndTransposedOperands) {
   }
 }
 
-// Chunks of eight that are not 16-byte aligned (K = 20), a transposed A, f32 inputs and a
-// target without cp.async / m16n8k16 (sm_75) all go to another schedule.
+// An A whose chunks of eight are not 16-byte aligned (K = 20) or run along M (a transposed A),
+// f32 inputs without tf32 and a target without cp.async / m16n8k16 (sm_75) all go to another
+// schedule.
 TEST(MatmulMmaCuda, DeclinesWhatItsCopiesCannotRead) {
   auto schedule = [](const ir::Task& task, const char* target) {
     return schedule_of(implement_cuda(task, CudaTarget::parse(target)));
@@ -103,6 +104,47 @@ TEST(MatmulMmaCuda, SplitKMatchesTheCpu) {
                                     {{"transB", int64_t{1}}, {"alpha", 0.5}});
   expect_emulated_matches_cpu(gemm, *schedules::matmul_mma_cuda(gemm, c), kTarget,
                               "Gemm transB split-k 2", narrow_rtol(ir::bf16));
+}
+
+// A B the copies cannot read is staged through registers: a padded convolution's windows (every
+// config, and split along K), a strided one, a 14 × 14 image's planes (196 elements: whole
+// chunks of four f32 but not of eight f16), rows of 20 (likewise); in f16, bf16 and tf32.
+TEST(MatmulMmaCuda, StagesABItsCopiesCannotRead) {
+  struct Case {
+    OperatorCase op;
+    bool copies_in_tf32;  // B's rows are whole chunks of four f32
+  };
+  const std::vector<Case> cases = {
+      {{"Conv", {{1, 16, 10, 10}, {32, 16, 3, 3}, {32}}, {{"pads", Shape{1, 1, 1, 1}}}}, false},
+      {{"Conv", {{2, 8, 9, 9}, {16, 8, 1, 1}}, {{"strides", Shape{2, 2}}}}, false},
+      {{"Conv", {{1, 16, 14, 14}, {24, 16, 1, 1}}, {}}, true},
+      {{"MatMul", {{48, 32}, {32, 20}}, {}}, true},
+  };
+  for (const ir::DType dtype : {ir::f16, ir::bf16, ir::f32}) {
+    const bool tf32 = dtype == ir::f32;
+    const double rtol = tf32 ? 5e-3 : narrow_rtol(dtype);
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const OperatorCase& c = cases[i].op;
+      const ir::Task task = lower_typed(c.type, dtype, c.inputs, c.attrs);
+      std::vector<ir::Module> modules = {implement_cuda(task, kTarget, {.tf32 = tf32})};
+      if (i == 0) {
+        for (schedules::MatmulMmaConfig config : schedules::matmul_mma_space())
+          modules.push_back(*schedules::matmul_mma_cuda(task, config, tf32));
+        schedules::MatmulMmaConfig split = schedules::matmul_mma_space().back();
+        split.split_k = 3;
+        modules.push_back(*schedules::matmul_mma_cuda(task, split, tf32));
+      }
+      for (const ir::Module& scheduled : modules) {
+        const std::string what = c.type + " " + shape_str(c.inputs[0]) + " " + dtype.name() + ": " +
+                                 schedule_of(scheduled);
+        SCOPED_TRACE(what);
+        EXPECT_EQ(schedule_of(scheduled).rfind("matmul_mma_cuda", 0), 0u);
+        EXPECT_EQ(schedule_of(scheduled).find("B staged") != std::string::npos,
+                  !(tf32 && cases[i].copies_in_tf32));
+        expect_emulated_matches_cpu(task, scheduled, kTarget, what, rtol);
+      }
+    }
+  }
 }
 
 // TF32 operands keep 10 mantissa bits (cvt.rna): each product is off by about 2^-11 of itself.
@@ -161,7 +203,8 @@ TEST(MatmulMmaCuda, TileAndSplitFollowTheSmCount) {
   EXPECT_EQ(chosen(16, 12544, 32).str(), "32x64x32, warps 1x2, 3 stages");
 }
 
-// f16 and bf16 with B along N and K (and f16 split), tf32 likewise: NVRTC for sm_80 and sm_90.
+// f16 and bf16 with B along N and K (and f16 split), tf32 likewise, B staged in f16 and tf32:
+// NVRTC for sm_80 and sm_90 without warnings.
 TEST(MatmulMmaCuda, EveryConfigCompilesForSm80AndSm90WithoutWarnings) {
   std::string why_not;
   if (!build::nvrtc_available(&why_not)) GTEST_SKIP() << why_not;
@@ -204,6 +247,19 @@ TEST(MatmulMmaCuda, EveryConfigCompilesForSm80AndSm90WithoutWarnings) {
                 std::vector<std::string>{})
           << c.str();
       jobs.push_back({std::string("tf32") + (trans_b ? " transB " : " ") + c.str(), source.text});
+    }
+  }
+  // B staged (a padded convolution's windows), f16 and tf32.
+  for (const ir::DType dtype : {ir::f16, ir::f32}) {
+    const ir::Task conv = lower_typed("Conv", dtype, {{1, 64, 28, 28}, {64, 64, 3, 3}},
+                                      {{"pads", Shape{1, 1, 1, 1}}});
+    for (const schedules::MatmulMmaConfig& c : schedules::matmul_mma_space()) {
+      const codegen::CudaSource source = codegen::generate_cuda_source(
+          passes::lower(*schedules::matmul_mma_cuda(conv, c, dtype == ir::f32)), kTarget);
+      EXPECT_EQ(variable_register_indices(source.text, {"acc", "a_frag", "b_frag", "b_regs"}),
+                std::vector<std::string>{})
+          << c.str();
+      jobs.push_back({dtype.name() + " staged conv " + c.str(), source.text});
     }
   }
   expect_cubins_without_warnings(jobs);

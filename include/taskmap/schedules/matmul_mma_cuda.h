@@ -22,9 +22,13 @@
 // the eight rows one ldmatrix phase reads fall in distinct banks. B may be stored along N
 // (ldmatrix .trans) or along K (a transposed B, as Gemm's transB).
 //
-// The copies take the factors' addresses, so each factor must be a plain load of an input
-// whose 16-byte chunks (8 elements) along K (A) and along N or K (B) are contiguous and aligned;
-// a fused prologue falls back to its own kernel (fusion.h). The epilogue is fused as usual.
+// The copies take the factors' addresses, so A must be a plain load of an input whose 16-byte
+// chunks (8 elements) along K are contiguous and aligned, and so may B, along N or K; a prologue
+// fused into a copied factor falls back to its own kernel (fusion.h). A B that cannot be copied
+// so (an implicit-GEMM convolution's windows, a 14 × 14 image's planes, a stride), reading only
+// inputs of A's type, is staged: each thread evaluates its chunks of the next step into
+// registers before the step's products and stores them to shared memory after, in the layout a
+// copied B along N has (so prologues fuse into it). The epilogue is fused as usual.
 //
 // TF32 (opt-in, as PyTorch's allow_tf32): f32 contractions through `mma.sync.m16n8k8` on
 // operands rounded to tf32 (10 mantissa bits, cvt.rna) with f32 accumulation. The tiles keep
@@ -63,8 +67,10 @@ std::vector<MatmulMmaConfig> matmul_mma_space();
 
 // The space's largest tile that gives at least one block per SM, splitting K into ranges of at
 // least kMmaMinSplitK where its tiles alone are too few (tile_choice.h); else its smallest.
+// With a staged B (below) the 128 × 128 tile is left out: its registers would spill.
 constexpr int64_t kMmaMinSplitK = 512;
-MatmulMmaConfig choose_matmul_mma_config(const GemmForm& form, const CudaTarget& target);
+MatmulMmaConfig choose_matmul_mma_config(const GemmForm& form, const CudaTarget& target,
+                                         bool b_staged = false);
 
 // The template with the chosen config, or nothing when the task is not an f16 / bf16 (with
 // `tf32`, also f32) contraction whose factors the copies can read (see above) or the target is

@@ -226,8 +226,8 @@ Module build_matmul_simt(const Task& task, const GemmForm& f, const MatmulCudaCo
 }  // namespace
 
 // f16 / bf16 contractions too: their factors are widened to f32 where the tiles are loaded and
-// the epilogue narrows the sum (the tensor-core template takes them first where their operands
-// can be copied in 16-byte chunks; an implicit-GEMM convolution's windows cannot).
+// the epilogue narrows the sum (the tensor-core template takes them first where A can be copied
+// in 16-byte chunks; a stem convolution's K = 147 cannot).
 std::optional<Module> matmul_cuda(const Task& task, const CudaTarget& target) {
   std::optional<GemmForm> form = analyze_gemm(task, GemmOutputs::any_float);
   if (!form) return {};

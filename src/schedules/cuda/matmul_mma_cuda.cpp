@@ -76,26 +76,48 @@ bool chunks_along(const GemmForm& f, const LoadNode* ld, bool along_k, int64_t c
 
 // The factors the copies read: loads of f16 / bf16 inputs (widened to f32 in the task), or with
 // tf32 of f32 ones, whose 16-byte chunks are contiguous and aligned, A's along K, B's along N or
-// K.
+// K. A B that cannot be copied so (a convolution's windows, rows not whole chunks, strides) is
+// staged: computed by the threads from loads of inputs of A's type, through registers.
 struct MmaOperands {
   const LoadNode* a = nullptr;
-  const LoadNode* b = nullptr;
-  bool b_along_k = false;  // B's chunks run along K (a transposed B), else along N
+  const LoadNode* b = nullptr;  // nullptr when staged
+  bool b_along_k = false;       // B's chunks run along K (a transposed B), else along N
+  bool b_staged = false;        // B evaluated into registers and stored along N
 
   DType dtype() const { return a->buffer.type().dtype(); }
   int64_t chunk() const { return chunk_of(dtype()); }
   bool tf32() const { return dtype() == f32; }
 };
 
+// Whether `factor` reads only tensors of `dtype` (and reads some): staged into shared memory of
+// that type, its values are exact.
+bool reads_only(const Expr& factor, DType dtype) {
+  bool any = false, others = false;
+  post_order_visit(factor, [&](const Expr& e) {
+    if (const auto* ld = e.as<LoadNode>()) {
+      const bool same = ld->buffer.type().dtype() == dtype;
+      any |= same;
+      others |= !same;
+    }
+  });
+  return any && !others;
+}
+
 std::optional<MmaOperands> mma_operands(const GemmForm& f, bool tf32) {
   MmaOperands out{mma_load(f.a, tf32), mma_load(f.b, tf32)};
-  if (out.a == nullptr || out.b == nullptr || out.dtype() != out.b->buffer.type().dtype())
-    return {};
+  if (out.a == nullptr) return {};
   const int64_t chunk = out.chunk();
   if (f.k_size % chunk != 0 || !chunks_along(f, out.a, true, chunk)) return {};
-  if (f.n_size % chunk == 0 && chunks_along(f, out.b, false, chunk)) return out;
-  out.b_along_k = true;
-  if (!chunks_along(f, out.b, true, chunk)) return {};
+  if (out.b != nullptr && out.dtype() == out.b->buffer.type().dtype()) {
+    if (f.n_size % chunk == 0 && chunks_along(f, out.b, false, chunk)) return out;
+    if (chunks_along(f, out.b, true, chunk)) {
+      out.b_along_k = true;
+      return out;
+    }
+  }
+  if (!reads_only(f.b, out.dtype())) return {};
+  out.b = nullptr;
+  out.b_staged = true;
   return out;
 }
 
@@ -158,11 +180,15 @@ std::vector<MatmulMmaConfig> matmul_mma_space() {
   };
 }
 
-MatmulMmaConfig choose_matmul_mma_config(const GemmForm& form, const CudaTarget& target) {
-  return largest_tile_filling_the_sms(matmul_mma_space(), form, target, kMmaMinSplitK,
-                                      [](const auto& c) {
-                                        return std::pair{c.block_m, c.block_n};
-                                      });
+MatmulMmaConfig choose_matmul_mma_config(const GemmForm& form, const CudaTarget& target,
+                                         bool b_staged) {
+  std::vector<MatmulMmaConfig> space = matmul_mma_space();
+  // A staged B's registers on top of a 64 x 64 warp tile's 128 accumulators spill (ptxas,
+  // sm_90, f16: 255 registers and 40 bytes of stack).
+  if (b_staged) space.erase(space.begin());
+  return largest_tile_filling_the_sms(space, form, target, kMmaMinSplitK, [](const auto& c) {
+    return std::pair{c.block_m, c.block_n};
+  });
 }
 
 namespace {
@@ -170,7 +196,7 @@ namespace {
 Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& operands,
                         const MatmulMmaConfig& c) {
   check_config(c);
-  const bool b_along_k = operands.b_along_k, tf32 = operands.tf32();
+  const bool b_along_k = operands.b_along_k, b_staged = operands.b_staged, tf32 = operands.tf32();
   const DType in = operands.dtype();
   const int64_t chunk = operands.chunk();
   // An mma step is 32 bytes of K either way: 16 of f16 / bf16 (m16n8k16), 8 of tf32 (m16n8k8);
@@ -197,7 +223,7 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
   shown.block_k = bk;
   kb.attr("schedule", "matmul_mma_cuda (mma.sync m16n8k" + std::to_string(mma_k) + " " +
                           (tf32 ? "tf32" : in.name()) + ", " + shown.str() +
-                          (b_along_k ? ", B along K" : "") + ")");
+                          (b_along_k ? ", B along K" : "") + (b_staged ? ", B staged" : "") + ")");
   kb.attr("problem", std::to_string(f.m_size) + "x" + std::to_string(f.n_size) + "x" +
                          std::to_string(f.k_size) +
                          (f.batch_size > 1 ? ", batch " + std::to_string(f.batch_size) : ""));
@@ -207,6 +233,11 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
   const Var a_smem = kb.shared_tensor("a_smem", in, {stages, bm, bk});
   const Var b_smem = b_along_k ? kb.shared_tensor("b_smem", in, {stages, bn, bk})
                                : kb.shared_tensor("b_smem", in, {stages, bk, bn});
+  // A staged B's chunks, one step ahead: fetched before a step's products, stored after.
+  const Var b_regs =
+      b_staged ? kb.register_tensor("b_regs", in,
+                                    Layout::mirror(b_copy).concat(Layout::row_major({chunk})))
+               : Var();
   const Var acc = kb.register_tensor("acc", f32, Layout::mirror(c_map));
   // Four registers of A per 16-row tile, two of B per 8-column tile.
   const Var a_frag =
@@ -259,6 +290,7 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
                                factor_address(operands.a, batch, min(row, f.m_size - 1), {},
                                               min(k, f.k_size - chunk)));
                   });
+                  if (b_staged) return;  // (fetch_b, store_b)
                   kb.for_mapping(b_copy, t, [&](const Index& rc) {
                     if (b_along_k) {
                       const Expr col = n0 + rc[0], k = k0 + rc[1] * chunk;
@@ -275,10 +307,42 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
                     }
                   });
                 };
+                // A staged B: step `step`'s chunks evaluated into registers (0 outside the
+                // problem), then stored to buffer `stage` as a copied B along N would land.
+                auto fetch_b = [&](const Expr& step) {
+                  kb.for_mapping(b_copy, t, [&](const Index& rc) {
+                    for (int64_t e = 0; e < chunk; ++e) {
+                      const Index at = {rc[0], rc[1], int_imm(e)};
+                      kb.store(b_regs, at, float_imm(0.0, in));
+                      kb.let("k", (first_step + step) * bk + rc[0], [&](const Var& k) {
+                        kb.let("col", n0 + rc[1] * chunk + e, [&](const Var& col) {
+                          kb.if_then(k < f.k_size && col < f.n_size, [&] {
+                            kb.store(
+                                b_regs, at,
+                                cast(in, substitute(f.b, gemm_bindings(f, batch, {}, col, k))));
+                          });
+                        });
+                      });
+                    }
+                  });
+                };
+                auto store_b = [&](const Expr& stage) {
+                  kb.for_mapping(b_copy, t, [&](const Index& rc) {
+                    for (int64_t e = 0; e < chunk; ++e)
+                      kb.store(b_smem, {stage, rc[0], swizzle(rc[0], rc[1], n_chunks) * chunk + e},
+                               load(b_regs, {rc[0], rc[1], int_imm(e)}));
+                  });
+                };
                 const Expr commit = call("cp_async_commit", {});
 
                 for (int64_t s = 0; s + 1 < stages; ++s) {
-                  if (s < steps) load_stage(int_imm(s), int_imm(s));
+                  if (s < steps) {
+                    load_stage(int_imm(s), int_imm(s));
+                    if (b_staged) {
+                      fetch_b(int_imm(s));
+                      store_b(int_imm(s));
+                    }
+                  }
                   kb.evaluate(commit);  // (empty groups keep the count the waits rely on)
                 }
                 kb.let("warp", t / 32, [&](const Var& warp) {
@@ -287,71 +351,80 @@ Module build_matmul_mma(const Task& task, const GemmForm& f, const MmaOperands& 
                     kb.for_range("kb", steps, [&](const Var& step) {
                       kb.evaluate(call("cp_async_wait", {int_imm(stages - 2, i32)}));
                       kb.evaluate(sync);
-                      if (steps > stages - 1) {  // (else the prologue loaded every tile)
-                        kb.let("next", step + (stages - 1), [&](const Var& next) {
-                          kb.if_then(next < steps, [&] { load_stage(next, next % stages); });
-                        });
-                      }
-                      kb.evaluate(commit);
-                      const Expr stage = step % stages;
-                      kb.for_range("ks", bk / mma_k, LoopHint::unroll(), [&](const Var& ks) {
-                        // A: four 8 × 8 matrices of 16-bit pairs per 16-row fragment (16 × 16
-                        // halves, or 16 × 8 tf32: a lane's word is the element it needs either
-                        // way); lane l names row l % 16 at k chunk l / 16.
-                        kb.for_range("mi", mma_m, LoopHint::unroll(), [&](const Var& mi) {
-                          const Expr row = wm0 + mi * 16 + lane % 16;
-                          const Expr piece = ks * 2 + lane / 16;
-                          kb.evaluate(call(
-                              "ldmatrix",
-                              {address(a_frag, {mi, int_imm(0)}),
-                               address(a_smem, {stage, row, swizzle(row, piece, k_chunks) * chunk}),
-                               int_imm(4, i32), int_imm(0, i32)}));
-                        });
-                        if (tf32 && !b_along_k) {
-                          // B along N in tf32: ldmatrix transposes 16-bit elements only, so
-                          // each lane reads its two words, (k, n) = (lane % 4 [+ 4], lane / 4).
-                          kb.for_range("ni", mma_n, LoopHint::unroll(), [&](const Var& ni) {
-                            const Expr col = wn0 + ni * 8 + lane / 4;
-                            for (int64_t half = 0; half < 2; ++half) {
-                              const Expr k = ks * mma_k + lane % 4 + half * 4;
-                              const Expr at =
-                                  swizzle(k, col / chunk, n_chunks) * chunk + col % chunk;
-                              kb.store(b_frag, {ni, int_imm(half)}, load(b_smem, {stage, k, at}));
-                            }
-                          });
-                        } else {
-                          // B: two 8-column tiles per ldmatrix.x4; matrix j = lane / 8 is tile
-                          // 2 p + j / 2, k half j % 2.
-                          kb.for_range("p", mma_n / 2, LoopHint::unroll(), [&](const Var& p) {
-                            const Expr j = lane / 8, r = lane % 8;
-                            Expr source;
-                            if (b_along_k) {
-                              const Expr col = wn0 + (p * 2 + j / 2) * 8 + r;
-                              const Expr piece = ks * 2 + j % 2;
-                              source = address(b_smem,
-                                               {stage, col, swizzle(col, piece, k_chunks) * chunk});
-                            } else {
-                              const Expr k = ks * mma_k + j % 2 * 8 + r;
-                              const Expr piece = (wn0 + (p * 2 + j / 2) * 8) / chunk;
-                              source =
-                                  address(b_smem, {stage, k, swizzle(k, piece, n_chunks) * chunk});
-                            }
-                            kb.evaluate(call("ldmatrix",
-                                             {address(b_frag, {p * 2, int_imm(0)}), source,
-                                              int_imm(4, i32), int_imm(b_along_k ? 0 : 1, i32)}));
+                      // (Without later steps the prologue loaded every tile.)
+                      const bool later = steps > stages - 1;
+                      kb.let("next", step + (stages - 1), [&](const Var& next) {
+                        if (later) {
+                          kb.if_then(next < steps, [&] {
+                            load_stage(next, next % stages);
+                            if (b_staged) fetch_b(next);
                           });
                         }
-                        kb.for_range("mi", mma_m, LoopHint::unroll(), [&](const Var& mi) {
-                          kb.for_range("ni", mma_n, LoopHint::unroll(), [&](const Var& ni) {
-                            // The tile's first element of this lane: its four accumulators
-                            // start there (acc mirrors c_map).
-                            const Expr tile = address(
-                                acc, {wm0 + mi * 16 + lane / 4, wn0 + ni * 8 + lane % 4 * 2});
+                        kb.evaluate(commit);
+                        const Expr stage = step % stages;
+                        kb.for_range("ks", bk / mma_k, LoopHint::unroll(), [&](const Var& ks) {
+                          // A: four 8 × 8 matrices of 16-bit pairs per 16-row fragment (16 × 16
+                          // halves, or 16 × 8 tf32: a lane's word is the element it needs either
+                          // way); lane l names row l % 16 at k chunk l / 16.
+                          kb.for_range("mi", mma_m, LoopHint::unroll(), [&](const Var& mi) {
+                            const Expr row = wm0 + mi * 16 + lane % 16;
+                            const Expr piece = ks * 2 + lane / 16;
                             kb.evaluate(
-                                call("mma_sync", {tile, address(a_frag, {mi, int_imm(0)}),
-                                                  address(b_frag, {ni, int_imm(0)}), tile}));
+                                call("ldmatrix",
+                                     {address(a_frag, {mi, int_imm(0)}),
+                                      address(a_smem,
+                                              {stage, row, swizzle(row, piece, k_chunks) * chunk}),
+                                      int_imm(4, i32), int_imm(0, i32)}));
+                          });
+                          if (tf32 && !b_along_k) {
+                            // B along N in tf32: ldmatrix transposes 16-bit elements only, so
+                            // each lane reads its two words, (k, n) = (lane % 4 [+ 4], lane / 4).
+                            kb.for_range("ni", mma_n, LoopHint::unroll(), [&](const Var& ni) {
+                              const Expr col = wn0 + ni * 8 + lane / 4;
+                              for (int64_t half = 0; half < 2; ++half) {
+                                const Expr k = ks * mma_k + lane % 4 + half * 4;
+                                const Expr at =
+                                    swizzle(k, col / chunk, n_chunks) * chunk + col % chunk;
+                                kb.store(b_frag, {ni, int_imm(half)}, load(b_smem, {stage, k, at}));
+                              }
+                            });
+                          } else {
+                            // B: two 8-column tiles per ldmatrix.x4; matrix j = lane / 8 is tile
+                            // 2 p + j / 2, k half j % 2.
+                            kb.for_range("p", mma_n / 2, LoopHint::unroll(), [&](const Var& p) {
+                              const Expr j = lane / 8, r = lane % 8;
+                              Expr source;
+                              if (b_along_k) {
+                                const Expr col = wn0 + (p * 2 + j / 2) * 8 + r;
+                                const Expr piece = ks * 2 + j % 2;
+                                source = address(
+                                    b_smem, {stage, col, swizzle(col, piece, k_chunks) * chunk});
+                              } else {
+                                const Expr k = ks * mma_k + j % 2 * 8 + r;
+                                const Expr piece = (wn0 + (p * 2 + j / 2) * 8) / chunk;
+                                source = address(b_smem,
+                                                 {stage, k, swizzle(k, piece, n_chunks) * chunk});
+                              }
+                              kb.evaluate(call("ldmatrix",
+                                               {address(b_frag, {p * 2, int_imm(0)}), source,
+                                                int_imm(4, i32), int_imm(b_along_k ? 0 : 1, i32)}));
+                            });
+                          }
+                          kb.for_range("mi", mma_m, LoopHint::unroll(), [&](const Var& mi) {
+                            kb.for_range("ni", mma_n, LoopHint::unroll(), [&](const Var& ni) {
+                              // The tile's first element of this lane: its four accumulators
+                              // start there (acc mirrors c_map).
+                              const Expr tile = address(
+                                  acc, {wm0 + mi * 16 + lane / 4, wn0 + ni * 8 + lane % 4 * 2});
+                              kb.evaluate(
+                                  call("mma_sync", {tile, address(a_frag, {mi, int_imm(0)}),
+                                                    address(b_frag, {ni, int_imm(0)}), tile}));
+                            });
                           });
                         });
+                        // The staged chunks into the buffer the previous step read.
+                        if (b_staged && later)
+                          kb.if_then(next < steps, [&] { store_b(next % stages); });
                       });
                     });
                   });
@@ -388,7 +461,8 @@ std::optional<Module> matmul_mma_cuda(const Task& task, const CudaTarget& target
   std::optional<GemmForm> form = analyze_gemm(task, GemmOutputs::any_float);
   std::optional<MmaOperands> operands = form ? mma_operands(*form, tf32) : std::nullopt;
   if (!operands) return {};
-  return build_matmul_mma(task, *form, *operands, choose_matmul_mma_config(*form, target));
+  return build_matmul_mma(task, *form, *operands,
+                          choose_matmul_mma_config(*form, target, operands->b_staged));
 }
 
 std::optional<Module> matmul_mma_cuda(const Task& task, const MatmulMmaConfig& config, bool tf32) {
