@@ -133,6 +133,29 @@ TEST_F(CudaModelBuild, NarrowedModelsRunTheirContractionsOnTheTemplates) {
   EXPECT_EQ(report.warnings, std::vector<std::string>{});
 }
 
+// A staged B is read by plain loads, so the image's producer fuses into the convolution's kernel
+// (a copied A, the weights, needs none): the Cast of an f16 model's input (and its output's Cast
+// as the epilogue), a Relu with tf32.
+TEST_F(CudaModelBuild, ProloguesFuseIntoAStagedB) {
+  for (const bool tf32 : {false, true}) {
+    graph::GraphBuilder b("conv", /*seed=*/3);
+    graph::Tensor x = b.input("x", ir::f32, {1, 16, 14, 14});
+    if (tf32) x = b.relu(x);
+    b.output(b.conv2d(x, b.weight({32, 16, 3, 3}), b.weight({32}, 1.0), {.pads = {1, 1, 1, 1}}),
+             "y");
+    ModelOptions options = cuda_options("cuda:sm_90");
+    options.precision = tf32 ? ir::f32 : ir::f16;
+    options.tf32 = tf32;
+    Model model(b.build(), options);
+    const CompileReport report = model.compile(model.default_bindings());
+    ASSERT_EQ(report.kernels, 1) << ::testing::PrintToString(report.kernel_labels);
+    const std::string& conv = report.kernel_labels[0];
+    EXPECT_EQ(conv.rfind(tf32 ? "Relu 'Relu_0' -> Conv" : "Cast 'x_f16' -> Conv", 0), 0u) << conv;
+    EXPECT_NE(conv.find("B staged"), std::string::npos) << conv;
+    EXPECT_EQ(report.warnings, std::vector<std::string>{});
+  }
+}
+
 // Without a GPU, a compiled model says so when asked to run; the build itself succeeded.
 TEST_F(CudaModelBuild, RunningWithoutADeviceIsAUserError) {
   if (CudaTarget::device(0)) GTEST_SKIP() << "this machine has a CUDA device";
