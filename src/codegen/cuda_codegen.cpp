@@ -208,6 +208,18 @@ void CudaPrinter::print_function(const Function& fn, const std::string& c_name) 
   }
   line("// " + std::string(function_kind_name(fn->kind)) + " " + fn->name);
   open_block(call_list(head + c_name, params, 0));
+  if (fn->kind == FunctionKind::kernel) {
+    // Every tensor a kernel is given starts 16-byte aligned (device allocations at 256, arena
+    // offsets at 64; cp.async relies on it too). Said so, the compiler merges a thread's
+    // consecutive elements into 16-byte loads and stores.
+    for (const Var& param : fn->params) {
+      if (!param.type().is_tensor()) continue;
+      const std::string& name = name_of(param.get());
+      const bool read_only = written.count(param.get()) == 0;
+      line(name + " = static_cast<" + (read_only ? "const " : "") + type_name(param.type()) +
+           ">(__builtin_assume_aligned(" + name + ", 16));");
+    }
+  }
   if (fn->body.defined()) print_stmt(fn->body);
   close_block();
 }

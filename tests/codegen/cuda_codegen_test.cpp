@@ -115,8 +115,8 @@ TEST(CudaCodegen, SeveralOutputsGetAKernelEach) {
 
 // A kernel named like a CUDA math function (an operator "Tanh") gets a suffix; its symbol says so.
 TEST(CudaCodegen, NamesCudaHasAlreadyGetASuffix) {
-  Var x = tensor_input("x", f32, {8});
-  Expr y = compute("y", {8}, [&](const Index& at) { return call("tanh", {load(x, {at[0]})}); });
+  Var x = tensor_input("x", f32, {9});  // (odd: one element a thread)
+  Expr y = compute("y", {9}, [&](const Index& at) { return call("tanh", {load(x, {at[0]})}); });
   const CudaSource source = cuda_source_of(Task("tanh", {x}, {y}));
   EXPECT_EQ(source.symbols.at("tanh"), "tanh_1");
   EXPECT_TRUE(contains(source.text, "__launch_bounds__(256) tanh_1(")) << source.text;
@@ -141,11 +141,11 @@ TEST(CudaCodegen, IntermediateReductionsAreRecomputedPerElement) {
 
 // Outputs in dependency order: `twice` reads `once`, so its kernel comes second.
 TEST(CudaCodegen, KernelsFollowTheOutputsDependencies) {
-  Var x = tensor_input("x", f32, {8});
+  Var x = tensor_input("x", f32, {9});  // (odd: one element a thread)
   Expr once =
-      compute("once", {8}, [&](const Index& at) { return load(x, {at[0]}) + float_imm(1.0); });
+      compute("once", {9}, [&](const Index& at) { return load(x, {at[0]}) + float_imm(1.0); });
   Expr twice =
-      compute("twice", {8}, [&](const Index& at) { return load(once, {at[0]}) * float_imm(2.0); });
+      compute("twice", {9}, [&](const Index& at) { return load(once, {at[0]}) * float_imm(2.0); });
   const std::string text = cuda_source_of(Task("chain", {x}, {twice, once})).text;
   const size_t first = text.find("once[w] = x[w] + 1.0f;"),
                second = text.find("twice[w] = once[w] * 2.0f;");

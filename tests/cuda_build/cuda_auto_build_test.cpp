@@ -4,6 +4,10 @@
 // compute is checked against the CPU where a GPU is present (label cuda).
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
 
 #include "cuda_build/cuda_kernels_support.h"
 #include "cuda_build/host_cuda_support.h"
@@ -89,6 +93,50 @@ TEST_F(CudaAutoBuild, OnnxOperatorsCompileForSm80AndSm90WithoutWarnings) {
                           .text});
   }
   testing::expect_cubins_without_warnings(jobs);
+}
+
+// The PTX nvcc makes of `source` for sm_90, or "" (and why in *why_not) where there is no nvcc.
+std::string ptx_of(const std::string& source, std::string* why_not) {
+  const char* home = std::getenv("CUDA_HOME");
+  std::string nvcc = std::string(home != nullptr ? home : "/usr/local/cuda") + "/bin/nvcc";
+  if (::access(nvcc.c_str(), X_OK) != 0) {
+    if (std::system("command -v nvcc >/dev/null 2>&1") != 0) {
+      *why_not = "no nvcc (at " + nvcc + " or on PATH) to print PTX with";
+      return "";
+    }
+    nvcc = "nvcc";
+  }
+  char dir[] = "/tmp/taskmap_ptx_XXXXXX";
+  if (mkdtemp(dir) == nullptr) return "";
+  const std::string cu = std::string(dir) + "/k.cu", ptx = std::string(dir) + "/k.ptx";
+  std::ofstream(cu) << source;
+  const std::string command =
+      nvcc + " -ptx -arch=sm_90 -std=c++17 -o " + ptx + " " + cu + " 2>" + dir + "/log";
+  std::string text;
+  if (std::system(command.c_str()) == 0) {
+    std::ifstream in(ptx);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } else {
+    *why_not = "nvcc failed on the kernel: see " + std::string(dir) + "/log";
+  }
+  return text;
+}
+
+// An elementwise group's thread takes 16 bytes of consecutive elements, and the kernel says its
+// tensors are 16-byte aligned: nvcc merges the thread's loads and stores into vector ones (a
+// broadcast add: the row and the broadcast vector loaded, the sum stored, 4 floats each).
+TEST_F(CudaAutoBuild, ElementwiseGroupsLoadAndStoreSixteenBytes) {
+  const CudaTarget target = CudaTarget::parse("cuda:sm_90");
+  const ir::Task task = testing::lower_typed("Add", ir::f32, {{64, 768}, {768}});
+  const codegen::CudaSource source =
+      codegen::generate_cuda_source(passes::lower(implement_cuda(task, target)), target);
+  EXPECT_EQ(count_of(source.text, "__builtin_assume_aligned("), 3) << source.text;
+  std::string why_not;
+  const std::string ptx = ptx_of(source.text, &why_not);
+  if (ptx.empty()) GTEST_SKIP() << why_not;
+  EXPECT_EQ(count_of(ptx, "ld.global.v4.f32"), 2) << ptx;
+  EXPECT_EQ(count_of(ptx, "st.global.v4.f32"), 1) << ptx;
+  EXPECT_EQ(count_of(ptx, "ld.global.f32"), 0) << ptx;
 }
 
 // Normalizations along the last axis and row reductions take the warp-per-row templates: one

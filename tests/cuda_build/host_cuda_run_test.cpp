@@ -1,6 +1,7 @@
 // CUDA kernels run on the host emulator (host_cuda_support.h) against the CPU backend: the
 // emulator itself (barriers, shared memory, shuffles, atomics: the block sum), the
-// auto-scheduler and the warp-per-row templates on ONNX operators. Needs a host compiler only.
+// auto-scheduler (its elementwise groups several consecutive elements a thread) and the
+// warp-per-row templates on ONNX operators. Needs a host compiler only.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -48,6 +49,39 @@ TEST(HostCudaRun, AutoScheduledAndWarpPerRowKernelsMatchTheCpu) {
            {"Softmax", {{3, 2, 5}}, {{"axis", int64_t{2}}}},  // rows shorter than a warp
        })
     expect_operator_matches_cpu(c);
+}
+
+// Outputs that do not reduce give each thread the consecutive elements that fill 16 bytes (as
+// many as divide the innermost extent): a broadcast add (4 a thread), a transpose (2), a concat
+// (4), an i64 add (2); one element where the extent is odd, or the elements are f16 / bf16.
+TEST(HostCudaRun, ElementwiseGroupsTakeConsecutiveElementsAThread) {
+  struct Case {
+    std::string type;
+    ir::DType dtype;
+    std::vector<Shape> inputs;
+    std::map<std::string, graph::AttrValue> attrs;
+    int64_t per_thread;
+  };
+  const std::vector<Case> cases = {
+      {"Add", ir::f32, {{3, 5, 32}, {32}}, {}, 4},
+      {"Transpose", ir::f32, {{4, 6, 8}}, {{"perm", Shape{2, 0, 1}}}, 2},
+      {"Concat", ir::f32, {{3, 4}, {3, 8}}, {{"axis", int64_t{1}}}, 4},
+      {"Add", ir::i64, {{3, 40}, {3, 40}}, {}, 2},
+      {"Mul", ir::f32, {{2, 33}, {33}}, {}, 1},
+      {"Add", ir::f16, {{3, 40}, {3, 40}}, {}, 1},
+  };
+  for (const Case& c : cases) {
+    const std::string what = c.type + " " + c.dtype.name();
+    SCOPED_TRACE(what);
+    const ir::Task task = lower_typed(c.type, c.dtype, c.inputs, c.attrs);
+    const ir::Module scheduled = implement_cuda(task, kTarget);
+    const std::string schedule = scheduled.functions.at(0)->attrs.at("schedule");
+    EXPECT_EQ(schedule, c.per_thread == 1
+                            ? std::string("auto")
+                            : "auto (" + std::to_string(c.per_thread) + " elements a thread)");
+    expect_emulated_matches_cpu(task, scheduled, kTarget, what,
+                                c.dtype == ir::f16 ? narrow_rtol(c.dtype) : 1e-5);
+  }
 }
 
 }  // namespace

@@ -12,6 +12,29 @@ namespace taskmap::schedules {
 
 using namespace ir;
 
+namespace {
+
+// Elements of an output a thread writes: as many as fill 16 bytes, halved until they divide the
+// innermost extent. 1 where the value reduces (each element's reduction is a thread's work), or
+// where the output or an input has elements narrower than 32 bits: the f16 / bf16 conversions
+// between a thread's elements (inline PTX) keep nvcc from merging their loads and stores, and
+// unmerged, a thread's 2-byte elements would spread a warp's accesses over more sectors.
+int64_t elements_per_thread(const ComputeNode& out, const Expr& value) {
+  const std::vector<int64_t>& shape = out.type.shape();
+  if (shape.empty() || out.type.dtype().bytes() < 4) return 1;
+  bool reduces = false, narrow = false;
+  post_order_visit(value, [&](const Expr& e) {
+    reduces |= e.kind() == NodeKind::Reduce;
+    if (const auto* ld = e.as<LoadNode>()) narrow |= ld->buffer.type().dtype().bytes() < 4;
+  });
+  if (reduces || narrow) return 1;
+  int64_t v = std::max<int64_t>(1, 16 / out.type.dtype().bytes());
+  while (v > 1 && shape.back() % v != 0) v /= 2;
+  return v;
+}
+
+}  // namespace
+
 ir::Module auto_schedule_cuda(const Task& task, const CudaTarget& target) {
   (void)target;  // one thread per element fits every architecture
   std::unordered_map<const void*, Var> buffers;
@@ -28,20 +51,33 @@ ir::Module auto_schedule_cuda(const Task& task, const CudaTarget& target) {
     if (found == output_index.end()) continue;  // inlined into its users, reductions too
     const size_t k = found->second;
     const auto* node = c.as<ComputeNode>();
-    const std::vector<int64_t>& shape = node->type.shape();
-    const int64_t numel = node->type.numel();
+    const Var out = task.output_params()[k];
+    const Expr value = inline_computes(node->value, buffers);
+    // A thread's elements are consecutive along the innermost axis, so that its loads and
+    // stores of them merge into vector ones (the kernel's tensors are 16-byte aligned).
+    const int64_t per_thread = elements_per_thread(*node, value);
+    std::vector<int64_t> shape = node->type.shape();
+    if (!shape.empty()) shape.back() /= per_thread;
+    const int64_t numel = node->type.numel() / per_thread;
     const std::string name =
         kernel_name(task.name()) + (task.outputs().size() > 1 ? "_" + std::to_string(k) : "");
     lang::KernelBuilder kb(name);
     kb.params(task.params());
     kb.attr("task", task.name());
-    kb.attr("schedule", "auto");
+    kb.attr("schedule", per_thread > 1
+                            ? "auto (" + std::to_string(per_thread) + " elements a thread)"
+                            : std::string("auto"));
     const int64_t blocks = std::max<int64_t>(1, (numel + kBlockThreads - 1) / kBlockThreads);
     kb.attr("cuda.block_dim", std::to_string(kBlockThreads));
     kb.attr("cuda.grid_dim", std::to_string(blocks));
-    const Var out = task.output_params()[k];
-    const Expr value = inline_computes(node->value, buffers);
-    auto emit = [&](const std::vector<Expr>& index) { emit_element(kb, *node, value, out, index); };
+    auto emit = [&](std::vector<Expr> index) {
+      if (per_thread == 1) return emit_element(kb, *node, value, out, index);
+      const Expr first = index.back() * per_thread;
+      for (int64_t e = 0; e < per_thread; ++e) {
+        index.back() = first + e;
+        emit_element(kb, *node, value, out, index);
+      }
+    };
     if (numel > 0) {
       const Expr thread = cast(i64, call("thread_idx_x", {}, Type(i32)));
       const Expr block = cast(i64, call("block_idx_x", {}, Type(i32)));
