@@ -12,23 +12,30 @@
 # python3 (nvidia-cuda-nvrtc) and points TASKMAP_NVRTC at the first it finds. --with-nvrtc copies
 # this machine's NVRTC into DIR/lib instead, for a GPU machine that has none.
 #
+# --with-tests adds the `cuda` label's test executables, stripped, in DIR/tests, and
+# DIR/cuda_tests, which runs each of them with the same environment (their CPU reference builds
+# kernels with the GPU machine's C++ compiler, which they need there).
+#
 #   bash scripts/device_bundle.sh build/device            # then: build/device/taskmap --help
 #   bash scripts/device_bundle.sh --with-nvrtc /tmp/tm    # NVRTC included (about 110 MB more)
+#   bash scripts/device_bundle.sh --with-tests build/device   # then: build/device/cuda_tests
 #   TASKMAP_BIN=build/lead/tools/taskmap/taskmap bash scripts/device_bundle.sh build/device
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 with_nvrtc=0
+with_tests=0
 dir=""
 for arg in "$@"; do
   case "$arg" in
     --with-nvrtc) with_nvrtc=1 ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --with-tests) with_tests=1 ;;
+    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "device_bundle.sh: unknown option $arg" >&2; exit 2 ;;
     *) dir="$arg" ;;
   esac
 done
 if [ -z "$dir" ]; then
-  echo "usage: bash scripts/device_bundle.sh [--with-nvrtc] DIR" >&2
+  echo "usage: bash scripts/device_bundle.sh [--with-nvrtc] [--with-tests] DIR" >&2
   exit 2
 fi
 bin="${TASKMAP_BIN:-$root/build/release/tools/taskmap/taskmap}"
@@ -37,7 +44,8 @@ if [ ! -x "$bin" ]; then
   exit 1
 fi
 
-rm -rf "${dir:?}/bin" "${dir:?}/lib" "${dir:?}/taskmap"
+rm -rf "${dir:?}/bin" "${dir:?}/lib" "${dir:?}/tests" "${dir:?}/taskmap" "${dir:?}/env.sh" \
+  "${dir:?}/cuda_tests"
 mkdir -p "$dir/bin" "$dir/lib"
 # Stripped: the release binary carries debug information (over 100 MB); the code is the same.
 if command -v strip >/dev/null; then
@@ -70,9 +78,9 @@ if [ "$with_nvrtc" = 1 ]; then
   echo "  lib/$(basename "$nvrtc") and its builtins (from $(dirname "$nvrtc"))"
 fi
 
-cat >"$dir/taskmap" <<'WRAPPER'
-#!/usr/bin/env bash
-# taskmap with the libraries bundled beside it (made by scripts/device_bundle.sh).
+# The environment every program of the bundle runs in (sourced by the wrappers below).
+cat >"$dir/env.sh" <<'WRAPPER'
+# The bundled libraries first, and an NVRTC (made by scripts/device_bundle.sh).
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # NVRTC is dlopened by name; where the loader would not find one, point TASKMAP_NVRTC at one.
@@ -97,7 +105,43 @@ if [ -z "${TASKMAP_NVRTC:-}" ] && ! compgen -G "$here/lib/libnvrtc.so.*" >/dev/n
     done
   done
 fi
+WRAPPER
+cat >"$dir/taskmap" <<'WRAPPER'
+#!/usr/bin/env bash
+# taskmap with the libraries bundled beside it (made by scripts/device_bundle.sh).
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/env.sh"
 exec "$here/bin/taskmap" "$@"
 WRAPPER
 chmod +x "$dir/taskmap"
+
+if [ "$with_tests" = 1 ]; then
+  mkdir -p "$dir/tests"
+  tests_dir="$(dirname "$bin")/../../tests"
+  found=0
+  for t in "$tests_dir"/cuda_cuda_*_test; do
+    [ -x "$t" ] || continue
+    strip -o "$dir/tests/$(basename "$t")" "$t" 2>/dev/null || cp "$t" "$dir/tests/"
+    found=$((found + 1))
+  done
+  if [ "$found" = 0 ]; then
+    echo "device_bundle.sh: --with-tests: no cuda test executables in $tests_dir (build them)" >&2
+    exit 1
+  fi
+  cat >"$dir/cuda_tests" <<'WRAPPER'
+#!/usr/bin/env bash
+# Runs the bundled `cuda` tests (made by scripts/device_bundle.sh); extra arguments go to each
+# (--gtest_filter=...). Exit status: the first failing test executable's.
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/env.sh"
+status=0
+for t in "$here"/tests/*_test; do
+  echo "== $(basename "$t")"
+  "$t" "$@"
+  rc=$?
+  if [ "$rc" != 0 ] && [ "$status" = 0 ]; then status=$rc; fi
+done
+exit "$status"
+WRAPPER
+  chmod +x "$dir/cuda_tests"
+  echo "  tests/: $found cuda test executables, the wrapper $dir/cuda_tests"
+fi
 echo "device_bundle.sh: $dir: $(du -sh "$dir" | cut -f1) (bin/taskmap, $(find "$dir/lib" -type f | wc -l) libraries, the wrapper $dir/taskmap)"
