@@ -124,7 +124,8 @@ std::string ptx_of(const std::string& source, std::string* why_not) {
 
 // An elementwise group's thread takes 16 bytes of consecutive elements, and the kernel says its
 // tensors are 16-byte aligned: nvcc merges the thread's loads and stores into vector ones (a
-// broadcast add: the row and the broadcast vector loaded, the sum stored, 4 floats each).
+// broadcast add: the row and the broadcast vector loaded, the sum stored, 4 floats each; an f16
+// transpose).
 TEST_F(CudaAutoBuild, ElementwiseGroupsLoadAndStoreSixteenBytes) {
   const CudaTarget target = CudaTarget::parse("cuda:sm_90");
   const ir::Task task = testing::lower_typed("Add", ir::f32, {{64, 768}, {768}});
@@ -137,6 +138,18 @@ TEST_F(CudaAutoBuild, ElementwiseGroupsLoadAndStoreSixteenBytes) {
   EXPECT_EQ(count_of(ptx, "ld.global.v4.f32"), 2) << ptx;
   EXPECT_EQ(count_of(ptx, "st.global.v4.f32"), 1) << ptx;
   EXPECT_EQ(count_of(ptx, "ld.global.f32"), 0) << ptx;
+
+  // An f16 transpose of attention heads (the rows of 64 stay rows): 8 halves a thread, stored
+  // as one 16-byte vector; nvcc merges the loads, whose offsets it unravels through divisions,
+  // only in part (5 loads of 2 and 4 bytes in nvcc 13.0), fewer than 8 still.
+  const ir::Task heads =
+      testing::lower_typed("Transpose", ir::f16, {{12, 128, 64}}, {{"perm", Shape{1, 0, 2}}});
+  const std::string heads_ptx = ptx_of(
+      codegen::generate_cuda_source(passes::lower(implement_cuda(heads, target)), target).text,
+      &why_not);
+  EXPECT_EQ(count_of(heads_ptx, "st.global.v4"), 1) << heads_ptx;
+  EXPECT_EQ(count_of(heads_ptx, "st.global."), 1) << heads_ptx;
+  EXPECT_LT(count_of(heads_ptx, "ld.global."), 8) << heads_ptx;
 }
 
 // Normalizations along the last axis and row reductions take the warp-per-row templates: one

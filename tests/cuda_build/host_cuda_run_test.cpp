@@ -53,7 +53,8 @@ TEST(HostCudaRun, AutoScheduledAndWarpPerRowKernelsMatchTheCpu) {
 
 // Outputs that do not reduce give each thread the consecutive elements that fill 16 bytes (as
 // many as divide the innermost extent): a broadcast add (4 a thread), a transpose (2), a concat
-// (4), an i64 add (2); one element where the extent is odd, or the elements are f16 / bf16.
+// (4), an i64 add (2), an f16 transpose (2) and concat (8); one element where the extent is
+// odd, or the value computes on f16 / bf16.
 TEST(HostCudaRun, ElementwiseGroupsTakeConsecutiveElementsAThread) {
   struct Case {
     std::string type;
@@ -69,6 +70,8 @@ TEST(HostCudaRun, ElementwiseGroupsTakeConsecutiveElementsAThread) {
       {"Add", ir::i64, {{3, 40}, {3, 40}}, {}, 2},
       {"Mul", ir::f32, {{2, 33}, {33}}, {}, 1},
       {"Add", ir::f16, {{3, 40}, {3, 40}}, {}, 1},
+      {"Transpose", ir::f16, {{4, 6, 8}}, {{"perm", Shape{2, 0, 1}}}, 2},
+      {"Concat", ir::bf16, {{3, 8}, {3, 8}}, {{"axis", int64_t{1}}}, 8},
   };
   for (const Case& c : cases) {
     const std::string what = c.type + " " + c.dtype.name();
@@ -79,8 +82,9 @@ TEST(HostCudaRun, ElementwiseGroupsTakeConsecutiveElementsAThread) {
     EXPECT_EQ(schedule, c.per_thread == 1
                             ? std::string("auto")
                             : "auto (" + std::to_string(c.per_thread) + " elements a thread)");
-    expect_emulated_matches_cpu(task, scheduled, kTarget, what,
-                                c.dtype == ir::f16 ? narrow_rtol(c.dtype) : 1e-5);
+    expect_emulated_matches_cpu(
+        task, scheduled, kTarget, what,
+        c.dtype == ir::f16 || c.dtype == ir::bf16 ? narrow_rtol(c.dtype) : 1e-5);
   }
 }
 

@@ -7,14 +7,14 @@
 // computes element b · kBlockThreads + t (row-major), its reductions in local accumulators:
 //   w = blockIdx.x * kBlockThreads + threadIdx.x
 //   if (w < numel(out)) for (i..) in spatial(shape) on w: out[i..] = value
-// An output whose value does not reduce (an elementwise group, a transpose, a gather) over
-// elements of 32 bits or more gives each thread V consecutive elements along its innermost axis
-// instead, V filling 16 bytes (4 f32, 2 i64) and dividing that axis (halved until it does):
-// spatial(shape with the last extent / V) on w, then V unrolled elements. The kernels' tensors
-// are 16-byte aligned (the CUDA printer says so), so nvcc merges a thread's elements of the
-// output, and of every input read along the same axis, into 16-byte loads and stores. (Not for
-// f16 / bf16: the conversions' inline PTX between the elements keeps nvcc from merging them;
-// loading all of a thread's elements before converting any would let it.)
+// An output whose value does not reduce (an elementwise group, a transpose, a gather) gives
+// each thread V consecutive elements along its innermost axis instead, V filling 16 bytes (4
+// f32, 8 f16, 2 i64) and dividing that axis (halved until it does): spatial(shape with the last
+// extent / V) on w, then V unrolled elements. The kernels' tensors are 16-byte aligned (the CUDA
+// printer says so), so nvcc merges a thread's elements of the output, and of every input read
+// along the same axis, into 16-byte loads and stores. (Not where the value computes on f16 /
+// bf16: the conversions' inline PTX between the elements keeps nvcc from merging them; loading
+// all of a thread's elements before converting any would let it. Moving f16 merges.)
 // Each kernel's attrs hold its launch shape: "cuda.block_dim" and "cuda.grid_dim".
 // An intermediate reduction is so recomputed for every element that reads it (Softmax: each
 // element of a row finds the row's maximum and sum again), correct but slower than keeping it;

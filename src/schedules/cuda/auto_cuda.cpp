@@ -14,20 +14,29 @@ using namespace ir;
 
 namespace {
 
+bool is_half(DType dtype) {
+  return dtype == f16 || dtype == bf16;
+}
+
 // Elements of an output a thread writes: as many as fill 16 bytes, halved until they divide the
 // innermost extent. 1 where the value reduces (each element's reduction is a thread's work), or
-// where the output or an input has elements narrower than 32 bits: the f16 / bf16 conversions
-// between a thread's elements (inline PTX) keep nvcc from merging their loads and stores, and
-// unmerged, a thread's 2-byte elements would spread a warp's accesses over more sectors.
+// where it computes on f16 / bf16 values: their conversions to float (inline PTX) between a
+// thread's elements keep nvcc from merging the loads and stores, and unmerged, a thread's
+// 2-byte elements would spread a warp's accesses over more sectors. Moving them (a transpose, a
+// concat, a gather of f16) merges like any other type.
 int64_t elements_per_thread(const ComputeNode& out, const Expr& value) {
   const std::vector<int64_t>& shape = out.type.shape();
-  if (shape.empty() || out.type.dtype().bytes() < 4) return 1;
-  bool reduces = false, narrow = false;
+  if (shape.empty()) return 1;
+  bool reduces = false, half_math = false;
   post_order_visit(value, [&](const Expr& e) {
     reduces |= e.kind() == NodeKind::Reduce;
-    if (const auto* ld = e.as<LoadNode>()) narrow |= ld->buffer.type().dtype().bytes() < 4;
+    if (const auto* cast = e.as<CastNode>()) half_math |= is_half(cast->value.dtype());
+    // (Tensors, their loads and choices between them move values; the rest computes.)
+    const bool moves =
+        e.kind() == NodeKind::Var || e.kind() == NodeKind::Load || e.kind() == NodeKind::Select;
+    half_math |= is_half(e.dtype()) && !moves;
   });
-  if (reduces || narrow) return 1;
+  if (reduces || half_math) return 1;
   int64_t v = std::max<int64_t>(1, 16 / out.type.dtype().bytes());
   while (v > 1 && shape.back() % v != 0) v /= 2;
   return v;
