@@ -1,6 +1,6 @@
 #include "passes/drop_unused_lets.h"
 
-#include <unordered_set>
+#include <unordered_map>
 
 #include "taskmap/ir/functor.h"
 
@@ -9,13 +9,15 @@ namespace {
 
 using namespace ir;
 
-// The variables something reads (a LetStmt's own binding is not a read).
-class ReadVars : public IRVisitor {
+// How often each variable is read (a LetStmt's own binding is not a read); `step` -1 takes the
+// reads of an expression away again.
+class ReadCounts : public IRVisitor {
  public:
-  std::unordered_set<const ExprNode*> read;
+  std::unordered_map<const ExprNode*, int> reads;
+  int step = 1;
 
  protected:
-  void visit_Var(const VarNode* op) override { read.insert(op); }
+  void visit_Var(const VarNode* op) override { reads[op] += step; }
   void visit_LetStmt(const LetStmtNode* op) override {
     visit(op->value);
     visit(op->body);
@@ -28,41 +30,36 @@ bool has_call(const Expr& e) {
   return found;
 }
 
+// One pass, inner bindings first: a binding's reads all lie in its body, so once the body is
+// done its count is final, and a dropped binding's value no longer reads what it named (a
+// row's index read only by a row whose guard was folded away goes with the row).
 class UnusedLetDropper : public IRMutator {
  public:
-  explicit UnusedLetDropper(std::unordered_set<const ExprNode*> read) : read_(std::move(read)) {}
-
-  int dropped = 0;
+  explicit UnusedLetDropper(ReadCounts counts) : counts_(std::move(counts)) {}
 
  protected:
-  // (Reads are counted before any binding goes: a binding read only by a dropped one's value
-  // goes in the next round.)
   Stmt mutate_LetStmt(const LetStmtNode* op, const Stmt& self) override {
-    if (!read_.count(op->var.get()) && !has_call(op->value)) {
-      ++dropped;
-      return mutate(op->body);
+    Stmt body = mutate(op->body);
+    if (counts_.reads[op->var.get()] == 0 && !has_call(op->value)) {
+      counts_.step = -1;
+      counts_.visit(op->value);
+      counts_.step = 1;
+      return body;
     }
-    return IRMutator::mutate_LetStmt(op, self);
+    if (body.same_as(op->body)) return self;
+    return let_stmt(op->var, op->value, body);
   }
 
  private:
-  std::unordered_set<const ExprNode*> read_;
+  ReadCounts counts_;
 };
 
 }  // namespace
 
-// Rounds until none goes: a guard folded away can leave a chain of bindings (a row's index read
-// only by the row, the row only by the guard), one link freed per round.
 Function drop_unused_lets(const Function& f) {
-  Function out = f;
-  for (;;) {
-    ReadVars reads;
-    reads.visit(out->body);
-    UnusedLetDropper dropper(std::move(reads.read));
-    Function next = dropper.mutate(out);
-    if (dropper.dropped == 0) return out;
-    out = next;
-  }
+  ReadCounts counts;
+  counts.visit(f->body);
+  return UnusedLetDropper(std::move(counts)).mutate(f);
 }
 
 }  // namespace taskmap::passes
