@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
+#include "build/subprocess.h"
 #include "cuda_build/cuda_kernels_support.h"
 #include "cuda_build/host_cuda_support.h"
 #include "ops/ops_support.h"
@@ -95,30 +97,28 @@ TEST_F(CudaAutoBuild, OnnxOperatorsCompileForSm80AndSm90WithoutWarnings) {
   testing::expect_cubins_without_warnings(jobs);
 }
 
-// The PTX nvcc makes of `source` for sm_90, or "" (and why in *why_not) where there is no nvcc.
-std::string ptx_of(const std::string& source, std::string* why_not) {
+// The nvcc that prints PTX for the tests ($CUDA_HOME/bin, /usr/local/cuda/bin, else PATH), or "".
+std::string find_nvcc() {
   const char* home = std::getenv("CUDA_HOME");
-  std::string nvcc = std::string(home != nullptr ? home : "/usr/local/cuda") + "/bin/nvcc";
-  if (::access(nvcc.c_str(), X_OK) != 0) {
-    if (std::system("command -v nvcc >/dev/null 2>&1") != 0) {
-      *why_not = "no nvcc (at " + nvcc + " or on PATH) to print PTX with";
-      return "";
-    }
-    nvcc = "nvcc";
-  }
-  char dir[] = "/tmp/taskmap_ptx_XXXXXX";
-  if (mkdtemp(dir) == nullptr) return "";
-  const std::string cu = std::string(dir) + "/k.cu", ptx = std::string(dir) + "/k.ptx";
-  std::ofstream(cu) << source;
-  const std::string command =
-      nvcc + " -ptx -arch=sm_90 -std=c++17 -o " + ptx + " " + cu + " 2>" + dir + "/log";
-  std::string text;
-  if (std::system(command.c_str()) == 0) {
-    std::ifstream in(ptx);
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } else {
-    *why_not = "nvcc failed on the kernel: see " + std::string(dir) + "/log";
-  }
+  for (const std::string& candidate :
+       {std::string(home != nullptr ? home : "/usr/local/cuda") + "/bin/nvcc", std::string("nvcc")})
+    if (std::string path = build::resolve_program(candidate); !path.empty()) return path;
+  return "";
+}
+
+// The PTX `nvcc` makes of `source` for sm_90; a failing nvcc fails the test.
+std::string ptx_of(const std::string& nvcc, const std::string& source) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("taskmap_ptx_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "k.cu") << source;
+  const build::ProcessResult result =
+      build::run_process({nvcc, "-ptx", "-arch=sm_90", "-std=c++17", "-o", (dir / "k.ptx").string(),
+                          (dir / "k.cu").string()});
+  EXPECT_TRUE(result.ok()) << "nvcc " << result.describe() << ":\n" << result.output;
+  std::ifstream in(dir / "k.ptx");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove_all(dir);
   return text;
 }
 
@@ -132,9 +132,9 @@ TEST_F(CudaAutoBuild, ElementwiseGroupsLoadAndStoreSixteenBytes) {
   const codegen::CudaSource source =
       codegen::generate_cuda_source(passes::lower(implement_cuda(task, target)), target);
   EXPECT_EQ(count_of(source.text, "__builtin_assume_aligned("), 3) << source.text;
-  std::string why_not;
-  const std::string ptx = ptx_of(source.text, &why_not);
-  if (ptx.empty()) GTEST_SKIP() << why_not;
+  const std::string nvcc = find_nvcc();
+  if (nvcc.empty()) GTEST_SKIP() << "no nvcc (in $CUDA_HOME/bin, /usr/local/cuda/bin or PATH)";
+  const std::string ptx = ptx_of(nvcc, source.text);
   EXPECT_EQ(count_of(ptx, "ld.global.v4.f32"), 2) << ptx;
   EXPECT_EQ(count_of(ptx, "st.global.v4.f32"), 1) << ptx;
   EXPECT_EQ(count_of(ptx, "ld.global.f32"), 0) << ptx;
@@ -145,8 +145,8 @@ TEST_F(CudaAutoBuild, ElementwiseGroupsLoadAndStoreSixteenBytes) {
   const ir::Task heads =
       testing::lower_typed("Transpose", ir::f16, {{12, 128, 64}}, {{"perm", Shape{1, 0, 2}}});
   const std::string heads_ptx = ptx_of(
-      codegen::generate_cuda_source(passes::lower(implement_cuda(heads, target)), target).text,
-      &why_not);
+      nvcc,
+      codegen::generate_cuda_source(passes::lower(implement_cuda(heads, target)), target).text);
   EXPECT_EQ(count_of(heads_ptx, "st.global.v4"), 1) << heads_ptx;
   EXPECT_EQ(count_of(heads_ptx, "st.global."), 1) << heads_ptx;
   EXPECT_LT(count_of(heads_ptx, "ld.global."), 8) << heads_ptx;
