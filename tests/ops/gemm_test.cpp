@@ -182,6 +182,20 @@ TEST(Gemm, MicroKernelPrefetchesItsOutputLines) {
   EXPECT_GE(hinted, 3);
 }
 
+// The micro-kernel's k loop runs its steps four at a time (an unrolled inner loop of 4), so
+// that the loop's own scalar work does not take FMA issue slots once per step; the rest of a
+// block that four does not divide (K 9 in one block, 257 in blocks of 86) runs step by step.
+TEST(Gemm, MicroKernelStepsComeInFours) {
+  int unrolled = 0;
+  for (const Problem& p : kProblems) {
+    PlannedKernel k = planned_kernel(p);
+    const int64_t fours = count_of(k.text, "in range(4) unroll");
+    EXPECT_EQ(fours > 0, k.plan.tiling.block_k >= 8) << p.str() << "\n" << k.text;
+    unrolled += fours > 0;
+  }
+  EXPECT_GE(unrolled, 6);
+}
+
 // Weights packed ahead: each k step asks for a line of the next b panel (into L2), so that the
 // first a panel against it does not wait for memory. B packed per call (just written, in cache)
 // takes no such hint, and neither does a problem of a single b panel and k block.
