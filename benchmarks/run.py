@@ -313,28 +313,42 @@ def gemm_peers(build_dir):
                    " (run scripts/install_deps.sh for libdnnl-dev and libopenblas-dev)")
 
 
+def run_fma_peak(tool, threads, kernel):
+    """One fma_peak run: (result dict, None) or (None, reason)."""
+    error = tool.ensure()
+    if error:
+        return None, error
+    try:
+        p = subprocess.run([str(tool.binary), "--threads", str(threads), "--kernel", kernel],
+                           env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=120, stdin=subprocess.DEVNULL)
+        result = last_json(p.stdout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, str(e)
+    if result is None or "error" in result or not result.get("gflops"):
+        return None, (result or {}).get("error", "no result")
+    return result, None
+
+
 def measure_peaks(args):
     """args.peaks: thread count -> (GFLOP/s, source). Given figures (--peak 1=...,2=...) are kept;
     the other thread counts are measured with fma_peak, or fall back to the reference machine's
-    figures (BENCHMARKS.md) where that fails."""
+    figures (BENCHMARKS.md) where that fails. args.ceilings: thread count -> GFLOP/s of a GEMM
+    register micro-kernel whose operands sit in L1 (fma_peak --kernel gemm), the most any GEMM
+    reaches here: printed beside the peak, so that a GEMM's share of the peak reads against it."""
     tool = CppTool("fma_peak", args.build_dir, [("avx512/avx2", [], [])], "")
     for threads in args.threads:
+        if args.only != "models":
+            log(f"measuring the L1 micro-kernel ceiling at {threads} thread(s)")
+            ceiling, _ = run_fma_peak(tool, threads, "gemm")
+            if ceiling:
+                args.ceilings[threads] = float(ceiling["gflops"])
+                args.peak_probes[f"{threads}_gemm_kernel"] = ceiling
         if threads in args.peaks:
             continue
-        error = tool.ensure()
-        result = None
-        if not error:
-            log(f"measuring the FMA peak at {threads} thread(s)")
-            try:
-                p = subprocess.run([str(tool.binary), "--threads", str(threads)], env=clean_env(),
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                   timeout=120, stdin=subprocess.DEVNULL)
-                result = last_json(p.stdout)
-            except (OSError, subprocess.TimeoutExpired) as e:
-                error = str(e)
-            if result is not None and "error" in result:
-                error, result = result["error"], None
-        if result and result.get("gflops"):
+        log(f"measuring the FMA peak at {threads} thread(s)")
+        result, error = run_fma_peak(tool, threads, "fma")
+        if result:
             args.peaks[threads] = (float(result["gflops"]), f"measured, {result.get('isa', '?')}")
             args.peak_probes[str(threads)] = result
         else:
@@ -580,7 +594,12 @@ def report(results, args, meta, mode):
                 continue
             head, rows = bench_report.table(entries, cpu_columns(kind, mode.runners_of(kind)))
             caption = (f"{title}, {threads} thread{'s' if threads > 1 else ''} "
-                       f"(FMA peak {peak:.0f} GFLOP/s, {source})")
+                       f"(FMA peak {peak:.0f} GFLOP/s, {source}")
+            if kind == "gemm" and threads in args.ceilings:
+                ceiling = args.ceilings[threads]
+                caption += (f"; a GEMM micro-kernel with its operands in L1 reaches {ceiling:.0f}, "
+                            f"{ceiling / peak:.0%} of it")
+            caption += ")"
             bench_report.add_table(text, md, caption, head, rows, bench_report.na_notes(entries, LABELS))
     return "\n".join(text), "\n".join(md) + "\n"
 
@@ -640,7 +659,8 @@ def machine_meta(args):
     meta["settings"] = {"threads": args.threads, "runners": args.runners, "rounds": args.rounds, "warmup": args.warmup,
                         "repeat": args.repeat, "seed": args.seed, "openblas_coretype": args.openblas_coretype,
                         "peaks": {str(k): {"gflops": v[0], "source": v[1]} for k, v in args.peaks.items()},
-                        "peak_probes": args.peak_probes}
+                        "peak_probes": args.peak_probes,
+                        "l1_kernel_ceilings": {str(k): v for k, v in args.ceilings.items()}}
     return meta
 
 
@@ -755,7 +775,7 @@ def main():
     specs = list(dict.fromkeys(specs))
 
     started = time.time()
-    args.peak_probes = {}
+    args.peak_probes, args.ceilings = {}, {}
     if not cuda:
         measure_peaks(args)
     meta = machine_meta(args)
