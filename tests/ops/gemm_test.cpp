@@ -124,13 +124,19 @@ TEST(Gemm, DeepKBlocksWhereNothingIsPackedPerCall) {
     EXPECT_LE((t.tile_m + 48) * t.block_k * 4 + t.tile_m * t.tile_n * 4, 1 << 20) << p.str();
   }
   // Few rows against deep weights (ResNet-50's 7 x 7 layers): L2 would hold b panels of 2304
-  // steps, but a panel stays within 128 KiB, the stall on each kernel's first (cold) panel.
+  // steps, but a panel stays within 128 KiB, bounding the stall on the kernel's first (cold)
+  // panel.
   const CpuTarget xeon = CpuTarget::parse("cpu:avx512,cores=2,l1d=48k,l2=2m");
   auto few_rows = schedules::plan_gemm(linear_task({1, 49, 512, 4608}), xeon, {false, true, true});
   ASSERT_TRUE(few_rows.has_value());
   EXPECT_GT(few_rows->tiling.block_k, few_rows->config.block_k);
   EXPECT_LE(few_rows->tiling.block_k * few_rows->config.micro_n * 4, 128 * 1024);
   EXPECT_EQ(few_rows->tiling.block_k * few_rows->tiling.k_blocks, 4608);
+  // A kernel long enough to hide a larger first panel (2048^3: 8.6 GFLOP a core) keeps what L2
+  // holds.
+  auto square = schedules::plan_gemm(linear_task({1, 2048, 2048, 2048}), xeon, {false, true, true});
+  ASSERT_TRUE(square.has_value());
+  EXPECT_GT(square->tiling.block_k * square->config.micro_n * 4, 128 * 1024);
   // A packed per call keeps blocks whose b panel fits L1.
   auto packed =
       schedules::plan_gemm(linear_task({1, 128, 768, 3072}), target, {true, false, false});

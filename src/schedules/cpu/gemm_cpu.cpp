@@ -237,13 +237,16 @@ void along_tiles(KernelBuilder& kb, const Expr& index, int64_t tile, int64_t cou
 // in 7 of 160). An A read in place takes blocks that split K evenly; an A packed per call
 // (into a buffer of tile_m x block_k) whole multiples of the planned block, which keep its runs
 // along k and the window rows the packing walks.
-// A b panel also stays within kMaxBPanelBytes: the first panel of every kernel comes from memory
-// before any hint could have asked for it (a model's weights outlive the caches between runs),
-// and the micro-kernel waits for it; the hints then fetch each next panel during the current
-// one. Panels of 128 KiB instead of up to 590 KiB (ResNet-50's 7 x 7 layers, 2304 x 64 floats)
-// made ResNet-50 5%, BERT-base 4% and Inception-v3 4% faster on a 2 MiB-L2 Xeon; a 2048^3
-// GEMM run alone, its weights warm in L3, 1-2% slower (more round trips of its c tile).
-constexpr int64_t kMaxBPanelBytes = 128 * 1024;
+// A b panel also stays within 128 KiB, unless the kernel is long enough to hide a larger one
+// (a byte of panel per kPanelFlopsPerByte multiply-add flops of a core's share): the first panel
+// of every kernel comes from memory before any hint could have asked for it (a model's weights
+// outlive the caches between runs), and the micro-kernel waits for it; the hints then fetch each
+// next panel during the current one. Panels of 128 KiB instead of up to 590 KiB (ResNet-50's
+// 7 x 7 layers, 2304 x 64 floats) made ResNet-50 5%, BERT-base 4% and Inception-v3 2-4% faster
+// on a 2 MiB-L2 Xeon; a 2048^3 GEMM (8.6 GFLOP a core) kept its blocks of 1024 steps, which ran
+// 1-2% faster than capped ones (fewer round trips of its c tile).
+constexpr int64_t kMinPanelCap = 128 * 1024;
+constexpr double kPanelFlopsPerByte = 1e4;
 
 void deepen_k_blocks(GemmPlan& plan, const CpuTarget& target) {
   GemmTiling& t = plan.tiling;
@@ -253,8 +256,13 @@ void deepen_k_blocks(GemmPlan& plan, const CpuTarget& target) {
   const int64_t c_tile = t.tile_m * t.tile_n * 4;
   const int64_t a_rows = round_up(t.tile_m, plan.config.lanes);
   const int64_t budget = plan.a_in_place ? l2 : l2 * 3 / 4;
+  const GemmForm& f = plan.form;
+  const double flops_per_core = 2.0 * static_cast<double>(f.batch_size * f.m_size * f.n_size) *
+                                static_cast<double>(k) / std::max(target.cores, 1);
+  const int64_t panel_cap =
+      std::max(kMinPanelCap, static_cast<int64_t>(flops_per_core / kPanelFlopsPerByte));
   const int64_t most = std::min((budget - c_tile) / ((a_rows + plan.config.micro_n) * 4),
-                                kMaxBPanelBytes / (plan.config.micro_n * 4));
+                                panel_cap / (plan.config.micro_n * 4));
   if (most <= t.block_k) return;
   if (plan.a_in_place) {
     t.k_blocks = ceil_div(k, most);
