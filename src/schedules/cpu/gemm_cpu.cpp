@@ -382,7 +382,7 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
   // A seventh more rows where they fill the panels better: 49 pixels (a 7 x 7 image) make 7
   // panels of 7 rows, not 9 of 6 with 5 rows idle (ResNet-50's last stage: 2.44 -> 2.17 ms a
   // 3 x 3 layer). 28 accumulators and 4 b vectors take all 32 registers, so this needs
-  // AVX-512, whose FMA broadcasts its a value straight from memory.
+  // AVX-512 (and is narrowed to 7 x 48 below wherever the columns allow).
   if (plan.config.lanes >= 16 && plan.config.micro_m % 6 == 0) {
     GemmConfig tall = plan.config;
     tall.micro_m = plan.config.micro_m / 6 * 7;
@@ -399,11 +399,11 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
       plan.config = tall;
   }
   // Seven rows by three vectors where the columns fill 48-wide panels nearly as well: 28
-  // accumulators and 4 b vectors leave no register for the broadcast, so each of the 28 FMAs
-  // broadcasts its a value from memory (32 loads a step); 21 accumulators keep it in a register
-  // (10 loads a step). In L1 the 7 x 48 loop ran 9-11% faster than the 7 x 64 one (196-206 vs
-  // 176-188 GFLOP/s on one Xeon core), as fast as 6 x 64. A 49 x 2048 x 512 GEMM: 0.353 ->
-  // 0.287 ms at 2 threads; ResNet-50 (9 kernels) 22.5 -> 21.5 ms.
+  // accumulators, 4 b vectors and the broadcast need 33 of the 32 registers, and GCC keeps one
+  // accumulator on the stack (a load and a store every step, in that sum's dependency chain);
+  // 21 accumulators leave registers to spare. In L1 the 7 x 48 loop ran 9-11% faster than the
+  // 7 x 64 one (196-206 vs 176-188 GFLOP/s on one Xeon core), as fast as 6 x 64. A 49 x 2048 x
+  // 512 GEMM: 0.353 -> 0.287 ms at 2 threads; ResNet-50 (9 kernels) 22.5 -> 21.5 ms.
   if (plan.config.micro_m == 7 && plan.config.micro_n == 4 * plan.config.lanes) {
     GemmConfig three = plan.config;
     three.micro_n = 3 * plan.config.lanes;
