@@ -340,10 +340,13 @@ def measure_peaks(args):
     for threads in args.threads:
         if args.only != "models":
             log(f"measuring the L1 micro-kernel ceiling at {threads} thread(s)")
-            ceiling, _ = run_fma_peak(tool, threads, "gemm")
+            ceiling, error = run_fma_peak(tool, threads, "gemm")
             if ceiling:
                 args.ceilings[threads] = float(ceiling["gflops"])
                 args.peak_probes[f"{threads}_gemm_kernel"] = ceiling
+            else:
+                log(f"could not measure the L1 micro-kernel ceiling ({error}); the GEMM tables "
+                    "go without it")
         if threads in args.peaks:
             continue
         log(f"measuring the FMA peak at {threads} thread(s)")

@@ -381,8 +381,7 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
   plan.config = narrowed(plan.form, plan.config);
   // A seventh more rows where they fill the panels better: 49 pixels (a 7 x 7 image) make 7
   // panels of 7 rows, not 9 of 6 with 5 rows idle (ResNet-50's last stage: 2.44 -> 2.17 ms a
-  // 3 x 3 layer). 28 accumulators and 4 b vectors take all 32 registers, so this needs
-  // AVX-512 (and is narrowed to 7 x 48 below wherever the columns allow).
+  // 3 x 3 layer). Only AVX-512 has the registers (32) for the taller tiles.
   if (plan.config.lanes >= 16 && plan.config.micro_m % 6 == 0) {
     GemmConfig tall = plan.config;
     tall.micro_m = plan.config.micro_m / 6 * 7;
@@ -395,19 +394,22 @@ std::optional<GemmPlan> plan_gemm(const Task& task, const CpuTarget& target,
     const bool rows_align = a_run_padding(g).defined() && g.m.size() >= 2 &&
                             g.extents[g.m.back()] % tall.micro_m == 0 &&
                             g.extents[g.m[g.m.size() - 2]] <= 4 * tall.micro_m;
-    if (padded(plan.form, tall) < 0.98 * padded(plan.form, plan.config) || rows_align)
+    if (padded(plan.form, tall) < 0.98 * padded(plan.form, plan.config) || rows_align) {
+      // A tile whose accumulators, b vectors and broadcast need more than the 32 registers
+      // (7 x 64: 28 + 4 + 1) keeps a sum on the stack, a load and a store every step in its
+      // dependency chain: one vector narrower where the columns fill those panels within 5%
+      // (7 x 48 ran 9-11% faster than 7 x 64 in L1, 196-206 vs 176-188 GFLOP/s on one Xeon
+      // core, as fast as 6 x 64; a 49 x 2048 x 512 GEMM 0.353 -> 0.287 ms at 2 threads,
+      // ResNet-50 22.5 -> 21.5 ms). Where they do not (256 columns), the spill costs less than
+      // the idle rows of 6-row panels.
+      const int64_t vectors = tall.micro_n / tall.lanes;
+      if (tall.micro_m * vectors + vectors + 1 > 32 && vectors > 1) {
+        GemmConfig narrower = tall;
+        narrower.micro_n -= tall.lanes;
+        if (padded(plan.form, narrower) < 1.05 * padded(plan.form, tall)) tall = narrower;
+      }
       plan.config = tall;
-  }
-  // Seven rows by three vectors where the columns fill 48-wide panels nearly as well: 28
-  // accumulators, 4 b vectors and the broadcast need 33 of the 32 registers, and GCC keeps one
-  // accumulator on the stack (a load and a store every step, in that sum's dependency chain);
-  // 21 accumulators leave registers to spare. In L1 the 7 x 48 loop ran 9-11% faster than the
-  // 7 x 64 one (196-206 vs 176-188 GFLOP/s on one Xeon core), as fast as 6 x 64. A 49 x 2048 x
-  // 512 GEMM: 0.353 -> 0.287 ms at 2 threads; ResNet-50 (9 kernels) 22.5 -> 21.5 ms.
-  if (plan.config.micro_m == 7 && plan.config.micro_n == 4 * plan.config.lanes) {
-    GemmConfig three = plan.config;
-    three.micro_n = 3 * plan.config.lanes;
-    if (padded(plan.form, three) < 1.05 * padded(plan.form, plan.config)) plan.config = three;
+    }
   }
   const bool constant_a = reads_only_constants(task, plan.form.a, constant_inputs);
   const bool b_per_call = !constant_b(plan.form);
@@ -951,6 +953,7 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                           // address: shifts and the branch issue only on port 0 or 6) took up to a
                           // fifth of them once per step. The next panel's lines are asked for
                           // once per four steps, as many as the four steps' share.
+                          // (Blocks of fewer than 8 steps have little loop to save.)
                           const int64_t unroll = steps >= 8 ? 4 : 1;
                           const int64_t hints =
                               std::clamp<int64_t>(ceil_div(unroll * nv, passes), 1, unroll);
