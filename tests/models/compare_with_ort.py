@@ -4,7 +4,8 @@
 Each MODEL is a bundled model name (exported with `taskmap export NAME --seed S`) or a path to an
 ONNX file. Inputs are seeded: floats standard normal, integers (token ids) uniform in [0, 1000).
 An output passes when max|taskmap - ORT| <= tolerance * max|ORT| and the reference is finite and
-not all zero. One line per model; the exit status is 1 when any model fails.
+not all zero. One line per model; the exit status is 1 when any model fails. The model files it
+wrote are deleted once they match (`--keep-models` keeps them).
 
   compare_with_ort.py --taskmap build/release/tools/taskmap/taskmap [MODEL...] [--torchvision]
 """
@@ -134,6 +135,9 @@ def main():
     parser.add_argument("--threads", type=int, default=0, help="threads taskmap's kernels use")
     parser.add_argument("--torchvision", action="store_true",
                         help="also export and check torchvision resnet50 / mobilenet_v2 (opset 13)")
+    parser.add_argument("--keep-models", action="store_true",
+                        help="keep the models this script wrote even when they match (they are "
+                             "1.3 GB together; a failing model's file is always kept)")
     args = parser.parse_args()
     args.taskmap = os.path.abspath(args.taskmap)
     work = Path(args.work_dir).resolve()
@@ -152,6 +156,7 @@ def main():
         label = Path(model).stem if is_file else model
         folder = work / label
         folder.mkdir(parents=True, exist_ok=True)
+        path = None
         try:
             if is_file:
                 path = Path(model).resolve()
@@ -164,6 +169,8 @@ def main():
             detail = getattr(error, "stderr", None) or str(error)
             passed, line = False, f"FAIL  {label:<24} {detail.strip()}"
         failures += not passed
+        if passed and path and not args.keep_models and path.is_relative_to(work):
+            path.unlink(missing_ok=True)
         print(f"{line}  ({time.monotonic() - start:.0f} s total)", flush=True)
     print(f"{len(models) - failures} of {len(models)} models match ONNX Runtime")
     return 1 if failures else 0
