@@ -250,6 +250,8 @@ TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
       {{{1, 288, 9, 9}, 64, {3, 3}, {2, 2}, {0, 0, 0, 0}, {1, 1}, false}, false, false, true},
       // An unpadded stem (3 channels) too: A broadcast element by element needs no vectors.
       {{{1, 3, 15, 15}, 64, {7, 7}, {2, 2}, {0, 0, 0, 0}, {1, 1}, false}, false, false, true},
+      // 10 channels: the channel loop runs two steps of four and a remainder of two.
+      {{{1, 10, 9, 9}, 64, {3, 3}, {1, 1}, {0, 0, 0, 0}, {1, 1}, false}, false, false, true},
   };
   for (const CpuTarget& target :
        {CpuTarget::host(), CpuTarget::parse("cpu:avx2"), CpuTarget::parse("cpu:generic")}) {
@@ -279,6 +281,11 @@ TEST(ConvGemm, ChannelsLastImagePacksAsRows) {
         EXPECT_EQ(plan->config.micro_m, 28) << what;
       }
       kernels.push_back(schedules::gemm_cpu(task, *plan));
+      if (e.window) {
+        // The micro-kernel's channel loop (8 or more steps) runs four steps an iteration.
+        const std::string text = ir::to_string(kernels.back());
+        EXPECT_EQ(count_of(text, "in range(4) unroll") > 0, e.conv.x[1] >= 8) << what << text;
+      }
       if (e.rows) {
         // A padded image packed as rows marks the a panels that hold a pixel inside it, and the
         // micro-kernel skips the k blocks of the others (their sums stay zero).

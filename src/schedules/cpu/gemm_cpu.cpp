@@ -133,11 +133,36 @@ struct KPosition {
   Expr valid;
 };
 
+// A loop of `extent` k steps. Where there are at least 8, they run `unroll` to an iteration (an
+// inner loop the compiler unrolls) and a remainder loop finishes them. `group(first, count)`
+// emits what the `count` steps from `first` on share, once before them (the hints for the next b
+// panel).
+void for_steps(KernelBuilder& kb, const std::string& name, int64_t extent, int64_t unroll,
+               const std::function<void(const Expr&, int64_t)>& group,
+               const std::function<void(const Expr&)>& step) {
+  if (extent < 8) unroll = 1;
+  const int64_t unrolled = unroll > 1 ? extent / unroll * unroll : 0;
+  if (unrolled > 0) {
+    kb.for_range(name, unrolled / unroll, [&](const Var& ko) {
+      if (group) group(ko * unroll, unroll);
+      kb.for_range("u", unroll, LoopHint::unroll(), [&](const Var& u) { step(ko * unroll + u); });
+    });
+  }
+  kb.for_range(name, extent - unrolled, [&](const Var& r) {
+    const Expr kk = unrolled + r;
+    if (group) group(kk, 1);
+    step(kk);
+  });
+}
+
 // Runs `body` over the `block_k` positions of k block `kblock`. When the block holds whole
 // runs of the inner reduction axes (plan_tiles arranges it), the loops walk those axes
-// directly; otherwise one flat loop unravels k. Checked blocks clamp the axes into range.
+// directly, the innermost through for_steps (`unroll`, `group`); otherwise one flat loop
+// unravels k. Checked blocks clamp the axes into range.
 void for_k_block(KernelBuilder& kb, const GemmForm& f, int64_t block_k, const Expr& kblock,
-                 bool checked, const std::function<void(const KPosition&)>& body) {
+                 bool checked, const std::function<void(const KPosition&)>& body,
+                 int64_t unroll = 1,
+                 const std::function<void(const Expr&, int64_t)>& group = nullptr) {
   const int64_t inner = inner_k(f);
   if (inner == 1 || block_k % inner != 0) {
     kb.for_range("k", block_k, [&](const Var& kk) {
@@ -145,6 +170,7 @@ void for_k_block(KernelBuilder& kb, const GemmForm& f, int64_t block_k, const Ex
       std::vector<Expr> index = unravel_index(checked ? min(k, f.k_size - 1) : k, f.k_extents);
       KPosition pos{kk, {}, checked ? Expr(k < f.k_size) : Expr()};
       for (size_t d = 0; d < f.k_axes.size(); ++d) pos.axes.emplace_back(f.k_axes[d], index[d]);
+      if (group) group(kk, 1);
       body(pos);
     });
     return;
@@ -159,11 +185,18 @@ void for_k_block(KernelBuilder& kb, const GemmForm& f, int64_t block_k, const Ex
     std::function<void(size_t, Expr, std::vector<std::pair<Var, Expr>>)> nest =
         [&](size_t d, Expr offset, std::vector<std::pair<Var, Expr>> bound) {
           if (d == f.k_axes.size()) return body({offset, bound, valid});
-          kb.for_range("k" + std::to_string(d), f.k_extents[d], [&](const Var& v) {
+          const std::string name = "k" + std::to_string(d);
+          const Expr row = offset * f.k_extents[d];
+          auto at = [&](const Expr& v) {
             std::vector<std::pair<Var, Expr>> more = bound;
             more.emplace_back(f.k_axes[d], v);
-            nest(d + 1, offset * f.k_extents[d] + v, more);
-          });
+            nest(d + 1, row + v, more);
+          };
+          if (d + 1 < f.k_axes.size()) return kb.for_range(name, f.k_extents[d], at);
+          for_steps(kb, name, f.k_extents[d], unroll,
+                    group ? [&](const Expr& v, int64_t count) { group(row + v, count); }
+                          : std::function<void(const Expr&, int64_t)>(),
+                    at);
         };
     nest(1, kc, axes);
   });
@@ -914,6 +947,15 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                                              {address(b_packed, {b_next + line * lanes})}));
                           }
                         };
+                        // The k loops run four steps an iteration: a step's 24 FMAs take 12
+                        // cycles of the two FMA ports, and the loop's own scalar work (counter,
+                        // branch, the hint's address: shifts and the branch issue only on port 0
+                        // or 6) took up to a fifth of them once per step. The next panel's lines
+                        // are asked for once per four steps, as many as the four steps' share.
+                        auto ask_next_steps = [&](const Expr& kk, int64_t count) {
+                          ask_next_b(kk,
+                                     std::clamp<int64_t>(ceil_div(count * nv, passes), 1, count));
+                        };
                         // One k step: nv b vectors, mr broadcast a values, mr x nv FMAs.
                         auto step = [&](const Expr& kk, const std::function<Expr(int64_t)>& a) {
                           std::vector<Var> bv;
@@ -936,8 +978,9 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                           // The image is broadcast from its address: a producer fused into
                           // these reads (a Pad) would be recomputed at each window position.
                           const auto* image = f.a.as<LoadNode>();
-                          for_k_block(kb, f, kc, kblock, false, [&](const KPosition& pos) {
-                            ask_next_b(pos.offset, 1);
+                          // Its innermost loop (a pixel's channels, channels-last) runs
+                          // four steps an iteration as the packed k loop below does.
+                          auto body = [&](const KPosition& pos) {
                             step(pos.offset, [&](int64_t i) {
                               auto map =
                                   with(gemm_bindings(f, bt, min(row0 + p * mr + i, m - 1), {}, {}),
@@ -946,31 +989,11 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                               for (const Expr& e : image->indices) at.push_back(substitute(e, map));
                               return address(image->buffer, at);
                             });
-                          });
+                          };
+                          for_k_block(kb, f, kc, kblock, false, body, 4, ask_next_steps);
                         } else {
-                          // The k loop unrolled by four: a step's 24 FMAs take 12 cycles of the two
-                          // FMA ports, and the loop's own scalar work (counter, branch, the hint's
-                          // address: shifts and the branch issue only on port 0 or 6) took up to a
-                          // fifth of them once per step. The next panel's lines are asked for
-                          // once per four steps, as many as the four steps' share.
-                          // (Blocks of fewer than 8 steps have little loop to save.)
-                          const int64_t unroll = steps >= 8 ? 4 : 1;
-                          const int64_t hints =
-                              std::clamp<int64_t>(ceil_div(unroll * nv, passes), 1, unroll);
                           auto k_loop = [&] {
-                            const int64_t unrolled = unroll > 1 ? steps / unroll * unroll : 0;
-                            if (unrolled > 0) {
-                              kb.for_range("k", unrolled / unroll, [&](const Var& ko) {
-                                ask_next_b(ko * unroll, hints);
-                                kb.for_range("u", unroll, LoopHint::unroll(), [&](const Var& u) {
-                                  const Expr kk = ko * unroll + u;
-                                  step(kk, [&](int64_t i) { return a_at(p, kk, i); });
-                                });
-                              });
-                            }
-                            kb.for_range("k", steps - unrolled, [&](const Var& kr) {
-                              const Expr kk = unrolled + kr;
-                              ask_next_b(kk, 1);
+                            for_steps(kb, "k", steps, 4, ask_next_steps, [&](const Expr& kk) {
                               step(kk, [&](int64_t i) { return a_at(p, kk, i); });
                             });
                           };
