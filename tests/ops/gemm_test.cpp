@@ -338,6 +338,9 @@ TEST(Gemm, BatchedTransposedProductMatchesReference) {
   plan->b_packed = true;
   Task pack = schedules::gemm_pack_task(task, *plan, 1);
   EXPECT_EQ(pack.outputs()[0].type().shape()[0], batch);
+  // After a batch's last panel the hints ask for the next batch's first one.
+  const std::string text = ir::to_string(schedules::gemm_cpu(task, *plan));
+  EXPECT_NE(text.find("bt + 1"), std::string::npos) << text;
   std::vector<CompiledKernel> compiled = compile_kernels(
       {schedules::gemm_cpu(task, *plan), implement_cpu(pack, target), implement_cpu(task, target)});
   std::vector<float> a = random_data(batch * m * k), b = random_data(batch * n * k),

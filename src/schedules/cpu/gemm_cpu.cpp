@@ -861,8 +861,12 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                     // them (ResNet-50's last 3 x 3 layers, 9 MB of weights each, no faster at
                     // all; the machine reads 25 GB/s with both cores). "Next" follows the loops:
                     // the tile's next panel in this k block, after its last one the tile's first
-                    // panel in the next k block, after the last k block the next tile's first.
-                    const bool prefetch_next_b = plan.b_packed && b_panels * t.k_blocks > 1;
+                    // panel in the next k block, after the last k block the next tile's first:
+                    // the next along N, else the first panel of the next along M, else the
+                    // first of the next batch (cores take runs of consecutive tiles; the 16
+                    // GEMMs of a Winograd layer each began with a panel from memory).
+                    const bool prefetch_next_b =
+                        plan.b_packed && (b_panels * t.k_blocks > 1 || f.batch_size > 1);
                     // The panel's kc · nv lines spread evenly over the tile's passes (a panels)
                     // times their k steps: line (p · kc + k) · nv / passes, in order. (A share
                     // rounded up to one line per 2^s steps, a shift instead of a division, ran
@@ -881,7 +885,14 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                         first_row = select(next_k, kstart + kc, first_row);
                       }
                       next = min(next, b_panels - 1);
-                      return in_batch(b_batch_stride, (next * kp + first_row) * nr);
+                      // The tile's last panel of its last k block in the last tile along N.
+                      Expr wraps = last_panel && tn + 1 >= t.tiles_n;
+                      if (t.k_blocks > 1) wraps = wraps && kblock + 1 >= t.k_blocks;
+                      next = select(wraps, Expr(0), next);
+                      if (f.batch_size == 1) return (next * kp + first_row) * nr;
+                      const Expr batch =
+                          select(wraps && tm + 1 >= t.tiles_m, min(bt + 1, f.batch_size - 1), bt);
+                      return batch * b_batch_stride + (next * kp + first_row) * nr;
                     };
                     // The register micro-kernel over every MR × NR sub-tile that holds a row and
                     // a column of the output (a ragged tile skips the panels past M and N); a b
