@@ -11,7 +11,8 @@ ort:   ONNX Runtime, CPU execution provider, graph optimization level "all", int
        inter-op threads 1, sequential execution.
 torch: the torch module that export_models.py exported to F.onnx, re-created from the manifest's
        name and seed (its weight checksum is checked), eval mode, torch.no_grad(),
-       torch.set_num_threads(N). Whatever BLAS the dynamic loader gives is reported ("blas").
+       torch.set_num_threads(N). Whatever BLAS the dynamic loader gives is reported ("blas"); run.py
+       sets OPENBLAS_NUM_THREADS=N, which that call does not bound.
 """
 import argparse
 import json

@@ -6,7 +6,7 @@ Models (batch 1, fp32; the same ONNX file, the same .npy inputs and the same thr
   taskmap      the taskmap CLI: taskmap bench MODEL --threads N --json --input ...
   ORT          ONNX Runtime, CPU EP, optimization level "all", intra-op N, inter-op 1, sequential
   PyTorch      the torch module behind the export, eager, eval, no_grad, torch.set_num_threads(N),
-               with whatever BLAS the system gives (as installed)
+               with whatever BLAS the system gives (as installed), OPENBLAS_NUM_THREADS=N
   PyTorch cfg  the same with LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp,
                OPENBLAS_CORETYPE=SkylakeX and OMP_NUM_THREADS=N (configured)
 GEMMs (fp32, row-major C[M,N] = A[M,K] B[K,N]):
@@ -376,14 +376,19 @@ def run_model(runner, w, threads, args):
     peer = "ort" if runner == "ort" else "torch"
     if peer == "torch" and not w.manifest.get("torch_model"):
         return None, "no PyTorch module behind this model (only the torch exports have one)"
-    extra = {}
+    # torch.set_num_threads(N) bounds PyTorch's own pool only. Debian's torch calls the pthreads
+    # build of OpenBLAS, which otherwise starts a thread per core: a one-thread run did its GEMMs
+    # on both cores (BERT-base's 128x3072x768: 2.4 ms wall, 4.8 ms of CPU; the model 127 ms
+    # instead of 216). (At two threads that BLAS against torch's OpenMP pool stays slow either
+    # way: BERT-base ~500 ms; "PyTorch cfg" is the configured run.)
+    extra = {"OPENBLAS_NUM_THREADS": str(threads)}
     if runner == "torch_cfg":
         if not Path(OPENBLAS_OPENMP_DIR).is_dir():
             return None, (f"{OPENBLAS_OPENMP_DIR} missing (libopenblas0-openmp; run "
                           "scripts/install_deps.sh)")
         ld = os.environ.get("LD_LIBRARY_PATH")
-        extra = {"LD_LIBRARY_PATH": OPENBLAS_OPENMP_DIR + (":" + ld if ld else ""),
-                 "OMP_NUM_THREADS": str(threads)}
+        extra.update({"LD_LIBRARY_PATH": OPENBLAS_OPENMP_DIR + (":" + ld if ld else ""),
+                      "OMP_NUM_THREADS": str(threads)})
         if args.openblas_coretype:
             extra["OPENBLAS_CORETYPE"] = args.openblas_coretype
     cmd = [peer_python(), str(HERE / "peer_runner.py"), peer, "--model", str(w.onnx),
