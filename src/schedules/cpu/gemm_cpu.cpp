@@ -884,8 +884,8 @@ Function gemm_cpu(const Task& task, const GemmPlan& plan) {
                         next = select(next_k, tn * tile_panels, next);
                         first_row = select(next_k, kstart + kc, first_row);
                       }
-                      next = min(next, b_panels - 1);
-                      // The tile's last panel of its last k block in the last tile along N.
+                      // The tile's last panel of its last k block in the last tile along N: the
+                      // only one whose "next" would run past the packed panels.
                       Expr wraps = last_panel && tn + 1 >= t.tiles_n;
                       if (t.k_blocks > 1) wraps = wraps && kblock + 1 >= t.k_blocks;
                       next = select(wraps, Expr(0), next);
